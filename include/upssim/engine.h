@@ -1,0 +1,29 @@
+/*
+ * engine.h - wires one simulated unit to one transport inside an event
+ * loop: bytes read are fed to the unit with the loop's time, what the unit
+ * sends is written back (buffered across short writes), and a timer
+ * follows the unit's next deadline.  Optionally traces every byte.
+ */
+#ifndef UPSSIM_ENGINE_H
+#define UPSSIM_ENGINE_H
+
+#include <stdio.h>
+#include "upssim/evloop.h"
+#include "upssim/transport.h"
+#include "upssim/ups.h"
+
+struct engine;
+
+/**
+ * Start serving @p u over @p t in loop @p l.  Nothing is owned: the caller
+ * frees the unit, transport and loop after engine_free().
+ * @param[in] trace  if not NULL, one line per event: "<sec> rx|tx <bytes>"
+ */
+struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
+			  FILE *trace);
+void engine_free(struct engine *e);
+
+/** Escape @p n bytes C-style with quotes into @p out. @return @p out */
+char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen);
+
+#endif

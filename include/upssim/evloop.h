@@ -1,0 +1,53 @@
+/*
+ * evloop.h - a small event loop in the manner of Redis' ae: descriptor
+ * callbacks and timers.  The loop never reads a clock itself: it asks a
+ * clock object, so real, scaled and virtual time are one seam.  Timer
+ * callbacks return the delay until their next run, or EVL_NOMORE.
+ */
+#ifndef UPSSIM_EVLOOP_H
+#define UPSSIM_EVLOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "upssim/rc.h"
+
+#define EVL_NOMORE (-1)
+#define EVL_READABLE 1
+#define EVL_WRITABLE 2
+
+/** Time source. now_ms is model time; scale converts model ms to wall ms. */
+struct evl_clock {
+	uint64_t (*now_ms)(void *ctx);
+	void *ctx;
+	double scale; /**< model ms per wall ms: 1 = real time, 60 = 1 min/s */
+};
+
+/** The real monotonic clock, optionally sped up by @p scale. */
+void evl_clock_real(struct evl_clock *c, double scale);
+
+struct evl;
+typedef void (*evl_fd_fn)(struct evl *l, int fd, int mask, void *arg);
+/** @return next delay in model ms, or EVL_NOMORE to delete the timer */
+typedef int64_t (*evl_timer_fn)(struct evl *l, long long id, void *arg);
+
+struct evl *evl_new(const struct evl_clock *clock);
+void evl_free(struct evl *l);
+uint64_t evl_now(const struct evl *l);
+
+/** Watch @p fd for @p mask (replaces any previous mask for it). */
+enum ups_rc evl_watch(struct evl *l, int fd, int mask, evl_fd_fn fn, void *arg);
+void evl_unwatch(struct evl *l, int fd);
+
+/** @return timer id (> 0), or a negative ups_rc */
+long long evl_add_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
+			void *arg);
+void evl_del_timer(struct evl *l, long long id);
+
+/** Run one iteration, waiting at most @p max_wait_ms wall ms (-1 = forever). */
+enum ups_rc evl_run_once(struct evl *l, int max_wait_ms);
+/** Run until evl_stop(). */
+enum ups_rc evl_run(struct evl *l);
+void evl_stop(struct evl *l);
+bool evl_stopped(const struct evl *l);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * transport.h - byte transports behind one vtable (after libmodbus'
+ * backends): a pseudo-terminal the simulator creates, or an existing tty.
+ * The engine and, later, the harness see only these operations.
+ */
+#ifndef UPSSIM_TRANSPORT_H
+#define UPSSIM_TRANSPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "upssim/rc.h"
+
+struct transport;
+
+struct transport_ops {
+	const char *name;
+	/** @return bytes read, 0 if none available now, or a negative ups_rc */
+	ssize_t (*read)(struct transport *t, void *buf, size_t len);
+	/** @return bytes written (may be short), or a negative ups_rc */
+	ssize_t (*write)(struct transport *t, const void *buf, size_t len);
+	/** Descriptor to poll for readability/writability. */
+	int (*fd)(const struct transport *t);
+	void (*close)(struct transport *t);
+	/** Optional: descriptor that becomes readable when a host opens the
+	 *  device (-1 if the transport cannot tell). */
+	int (*host_fd)(const struct transport *t);
+	/** Optional: consume host_fd; @return number of host opens seen.
+	 *  Output nobody read yet is discarded (it was for the old host). */
+	int (*host_opened)(struct transport *t);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	char path[256];      /**< device path a host opens */
+	char link[256];      /**< symlink made for it, "" if none */
+};
+
+struct pty_options {
+	const char *link;    /**< create this symlink to the slave, or NULL */
+	int mode;            /**< permission bits of the slave (0600) */
+	long owner_uid;      /**< -1: keep */
+	long owner_gid;      /**< -1: keep */
+	unsigned baud;       /**< 2400 */
+};
+
+/**
+ * Create a pseudo-terminal in raw 8N1 mode. The simulator keeps a slave
+ * descriptor open itself so that hosts may close and reopen the device any
+ * number of times without the master seeing a hang-up.
+ * @param[out] out  the transport, NULL on error
+ * @param[out] err  a message on failure
+ */
+enum ups_rc transport_pty_open(const struct pty_options *o,
+			       struct transport **out, char *err, size_t errlen);
+
+/** Serve an existing tty (real serial port, other pty) at 2400 8N1 raw. */
+enum ups_rc transport_tty_open(const char *path, unsigned baud,
+			       struct transport **out, char *err, size_t errlen);
+
+static inline ssize_t transport_read(struct transport *t, void *b, size_t n)
+{
+	return t->ops->read(t, b, n);
+}
+static inline ssize_t transport_write(struct transport *t, const void *b, size_t n)
+{
+	return t->ops->write(t, b, n);
+}
+static inline void transport_close(struct transport *t)
+{
+	if (t)
+		t->ops->close(t);
+}
+
+#endif

@@ -1,0 +1,1337 @@
+/*
+ * model.c - the simulated UPS: the dispatcher that applies the command
+ * table's shared checks, the command handlers, and the device model
+ * (power path, battery, shutdown timers, registers, alerts).  Pure: time
+ * arrives as an argument, output goes to a caller's buffer.
+ *
+ * Power model.  The output is fed from the line while the line is inside
+ * the transfer window [l, u] and nothing forces battery operation (U, W,
+ * D); otherwise from the battery.  Charge falls linearly on battery so that
+ * the runtime estimate `j` counts down one minute per minute, and rises at
+ * the profile's recharge rate on line.  The electronics stay powered while
+ * the line is present or the output is on; with neither, the unit is dead:
+ * it answers nothing, and comes back in dumb mode with a `?` alert.
+ */
+#include "ups_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_PER_MIN 60000.0
+#define MS_PER_H 3600000.0
+
+/* ---------- buffers ---------- */
+
+enum ups_rc ups_buf_append(struct ups_buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		uint8_t *d = realloc(b->data, cap);
+		if (!d)
+			return UPS_ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return UPS_OK;
+}
+
+void ups_buf_consume(struct ups_buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+}
+
+void ups_buf_free(struct ups_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---------- reply helpers ---------- */
+
+static void reply_raw(struct ups_reply *r, const void *p, size_t n)
+{
+	if (r->len + n > sizeof r->buf)
+		n = sizeof r->buf - r->len;
+	memcpy(r->buf + r->len, p, n);
+	r->len += n;
+	r->present = true;
+}
+
+static void reply_str(struct ups_reply *r, const char *s)
+{
+	reply_raw(r, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3)))
+static void reply_fmt(struct ups_reply *r, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof tmp)
+		n = sizeof tmp - 1;
+	reply_raw(r, tmp, (size_t)n);
+}
+
+static double clampd(double v, double lo, double hi)
+{
+	return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* ---------- EEPROM values ---------- */
+
+static const struct prof_enum *ee(const struct ups *u, uint8_t cmd)
+{
+	if (cmd >= 128 || !u->p->eeprom[cmd].present)
+		return NULL;
+	return &u->p->eeprom[cmd];
+}
+
+static const char *ee_value(const struct ups *u, uint8_t cmd)
+{
+	const struct prof_enum *e = ee(u, cmd);
+	return e ? e->values[u->ee_idx[cmd] % e->count] : NULL;
+}
+
+static double ee_num(const struct ups *u, uint8_t cmd, double dflt)
+{
+	const char *v = ee_value(u, cmd);
+	if (!v)
+		return dflt;
+	char *end;
+	double d = strtod(v, &end);
+	return end == v ? dflt : d;
+}
+
+static void ee_defaults(struct ups *u)
+{
+	for (int c = 0; c < 128; c++)
+		u->ee_idx[c] = u->p->eeprom[c].present ? (uint8_t)u->p->eeprom[c].def : 0;
+	u->alarm_enable = u->p->alarm_enable;
+}
+
+static bool has_alert(const struct ups *u, char c)
+{
+	return strchr(u->p->alerts, c) != NULL;
+}
+
+static void alert(struct ups *u, char c)
+{
+	if (!has_alert(u, c) || u->n_alerts >= sizeof u->alerts)
+		return;
+	u->alerts[u->n_alerts++] = (uint8_t)c;
+}
+
+static void eeprom_changed(struct ups *u, uint64_t now)
+{
+	if (has_alert(u, '|'))
+		u->eeprom_alert_at = now + u->p->eeprom_alert_ms;
+}
+
+/* ---------- battery physics ---------- */
+
+/* Minutes a full battery lasts at the current load (Peukert-like). */
+static double full_runtime_min(const struct ups *u)
+{
+	double load = u->load_pct < 1.0 ? 1.0 : u->load_pct;
+	double rt = u->p->runtime_full_load_min *
+		    pow(100.0 / load, u->p->runtime_exponent);
+	if (!u->batt_good)
+		rt *= 0.1; /* a worn battery holds a tenth of its rating */
+	return rt;
+}
+
+static double runtime_min(const struct ups *u)
+{
+	return full_runtime_min(u) * u->charge / 100.0;
+}
+
+static double low_batt_min(const struct ups *u)
+{
+	return ee_num(u, 'q', 2.0);
+}
+
+static double lowbatt_charge(const struct ups *u)
+{
+	return 100.0 * low_batt_min(u) / full_runtime_min(u);
+}
+
+static double restart_charge(const struct ups *u)
+{
+	return ee_num(u, 'e', 0.0);
+}
+
+static bool line_in_window(const struct ups *u)
+{
+	double lo = ee_num(u, 'l', u->p->nominal_voltage * 0.85);
+	double hi = ee_num(u, 'u', u->p->nominal_voltage * 1.12);
+	double f0 = u->p->nominal_freq;
+	return u->line_v >= lo && u->line_v <= hi &&
+	       u->line_hz >= f0 * 0.95 && u->line_hz <= f0 * 1.05;
+}
+
+static bool line_present(const struct ups *u)
+{
+	return u->line_v > 20.0;
+}
+
+static bool forced_battery(const struct ups *u, uint64_t now)
+{
+	return now < u->simfail_until || now < u->selftest_until ||
+	       u->calibrating;
+}
+
+static bool boost(const struct ups *u)
+{
+	return !u->on_batt && u->output_on && u->p->boost_below_v > 0 &&
+	       u->line_v < u->p->boost_below_v;
+}
+
+static bool trim(const struct ups *u)
+{
+	return !u->on_batt && u->output_on && u->p->trim_above_v > 0 &&
+	       u->line_v > u->p->trim_above_v;
+}
+
+/* ---------- power state transitions ---------- */
+
+static void output_off(struct ups *u, enum off_reason why)
+{
+	u->output_on = false;
+	u->off = why;
+	u->sd = SD_NONE;
+	u->turn_on_at = UPS_NEVER;
+	u->calibrating = false;
+	u->simfail_until = u->selftest_until = 0;
+	if (why == OFF_S)
+		u->trip |= UPS_T_SHUTDOWN_S;
+	if (why == OFF_AT)
+		u->trip |= UPS_T_SLEEP_AT;
+	if (why == OFF_LOWBATT) {
+		u->trip |= UPS_T_LOWBATT_OFF;
+		alert(u, '?'); /* ULS p.24: low-battery shutdown is abnormal */
+		u->sent_abnormal = true;
+	}
+	if ((u->p->family & (UPS_FAM_OLD | UPS_FAM_SU2)) && has_alert(u, '*'))
+		alert(u, '*'); /* ULS p.25: older units only */
+}
+
+static void output_on(struct ups *u)
+{
+	u->output_on = true;
+	u->off = OFF_NONE;
+	u->turn_on_at = UPS_NEVER;
+	u->trip &= (uint8_t)~(UPS_T_SHUTDOWN_S | UPS_T_SLEEP_AT | UPS_T_LOWBATT_OFF);
+	if (u->sent_abnormal && has_alert(u, '=')) {
+		alert(u, '=');
+		u->sent_abnormal = false;
+	}
+}
+
+/* The electronics lost power: forget everything volatile. */
+static void die(struct ups *u)
+{
+	u->alive = false;
+	u->smart = false;
+	codec_reset(&u->codec);
+	u->n_alerts = 0;
+	u->sent_linefail = u->sent_lowbatt = false;
+	u->linefail_next = u->replace_next = UPS_NEVER;
+	u->power_on_alert_at = u->eeprom_alert_at = UPS_NEVER;
+}
+
+static void revive(struct ups *u, uint64_t now)
+{
+	u->alive = true;
+	u->smart = false;
+	codec_reset(&u->codec);
+	u->power_on_alert_at = now + u->p->power_on_alert_ms;
+	u->mmax = u->mmin = u->line_v;
+}
+
+/* Recompute on_batt and emit the alerts of a transfer. */
+static void update_source(struct ups *u, uint64_t now)
+{
+	bool was = u->on_batt;
+	bool line_ok = line_in_window(u);
+	u->on_batt = u->output_on && !u->bypass &&
+		     (!line_ok || forced_battery(u, now));
+	if (u->on_batt && !was) {
+		if (forced_battery(u, now))
+			u->cause = 'S';
+		else if (!line_present(u) || u->line_v < u->p->nominal_voltage)
+			u->cause = 'L';
+		else if (u->line_v > u->p->nominal_voltage * 1.05)
+			u->cause = 'H';
+		else
+			u->cause = 'R'; /* frequency out of tolerance */
+		/* ULS p.24: `!` on transfer, repeated every 30 s; not for W */
+		if (now >= u->selftest_until || u->simfail_until > now) {
+			alert(u, '!');
+			u->sent_linefail = true;
+			u->linefail_next = now + u->p->linefail_repeat_ms;
+		}
+	} else if (!u->on_batt && was) {
+		if (u->sent_linefail)
+			alert(u, '$');
+		u->sent_linefail = false;
+		u->linefail_next = UPS_NEVER;
+	}
+}
+
+/* Integrate the battery from u->t to now. */
+static void integrate(struct ups *u, uint64_t now)
+{
+	if (now <= u->t)
+		return;
+	double dt_min = (double)(now - u->t) / MS_PER_MIN;
+	if (u->on_batt) {
+		u->charge -= dt_min * 100.0 / full_runtime_min(u);
+	} else if (line_present(u) && u->alive) {
+		u->charge += dt_min / 60.0 * u->p->recharge_pct_per_h;
+	}
+	u->charge = clampd(u->charge, 0.0, 100.0);
+	u->t = now;
+}
+
+/* Bring the model to `now`, applying every timer that fell due. */
+static void step(struct ups *u, uint64_t now)
+{
+	if (now < u->t)
+		now = u->t;
+	/* Walk through due timers in time order so that physics between
+	 * them is integrated with the right power source. */
+	for (int guard = 0; guard < 64; guard++) {
+		uint64_t next = ups_next_deadline(u);
+		if (next > now)
+			break;
+		if (next < u->t)
+			next = u->t;
+		integrate(u, next);
+		update_source(u, next);
+		uint64_t t = next;
+
+		if (u->selftest_until && t >= u->selftest_until) {
+			u->selftest_until = 0;
+			const char *res = !u->batt_good ? "BT" :
+					  u->load_pct > 100.0 ? "NG" : "OK";
+			memcpy(u->result, res, 3);
+			u->has_result = true;
+			u->result_t = t;
+			u->last_test_t = t;
+			if (!u->batt_good) {
+				u->replace = true;
+				alert(u, '#');
+				u->replace_next = t + u->p->replace_repeat_ms;
+			} else {
+				u->replace = false;
+				u->replace_next = UPS_NEVER;
+			}
+		}
+		if (u->simfail_until && t >= u->simfail_until)
+			u->simfail_until = 0;
+		if (u->calibrating && u->charge <= u->p->calibration_stop_pct)
+			u->calibrating = false;
+		if (u->sd != SD_NONE && t >= u->sd_at) {
+			enum sd_kind k = u->sd;
+			output_off(u, k == SD_K ? OFF_K : k == SD_S ? OFF_S : OFF_AT);
+		}
+		if (u->bypass_change_until && t >= u->bypass_change_until)
+			u->bypass_change_until = 0;
+		if (u->output_on && u->on_batt && u->charge <= 0.0)
+			output_off(u, OFF_LOWBATT);
+		if (!u->output_on && u->turn_on_at != UPS_NEVER &&
+		    t >= u->turn_on_at)
+			output_on(u);
+		update_source(u, t);
+
+		/* Dead or alive? */
+		if (u->alive && !u->output_on && !line_present(u))
+			die(u);
+		else if (!u->alive && line_present(u))
+			revive(u, t);
+
+		/* Automatic restart after S, @ddd or low-battery shutdown. */
+		if (u->alive && !u->output_on && u->turn_on_at == UPS_NEVER &&
+		    (u->off == OFF_S || u->off == OFF_LOWBATT ||
+		     (u->off == OFF_AT && t >= u->wake_at)) &&
+		    line_in_window(u) && u->charge >= restart_charge(u))
+			u->turn_on_at = t + (uint64_t)(ee_num(u, 'r', 0) * 1000.0);
+
+		/* Low battery (ULS p.24 `%` / `+`). */
+		bool lb = u->output_on && runtime_min(u) <= low_batt_min(u) &&
+			  (u->on_batt || u->lowbatt);
+		if (lb && !u->lowbatt) {
+			u->lowbatt = true;
+			alert(u, '%');
+			u->sent_lowbatt = true;
+			u->linefail_next = UPS_NEVER; /* `!` repeats until low battery */
+		} else if (!lb && u->lowbatt) {
+			u->lowbatt = false;
+			if (u->sent_lowbatt)
+				alert(u, '+');
+			u->sent_lowbatt = false;
+		}
+
+		if (u->alive && t >= u->linefail_next) {
+			alert(u, '!');
+			u->linefail_next = t + u->p->linefail_repeat_ms;
+		}
+		if (u->alive && t >= u->replace_next) {
+			alert(u, '#');
+			u->replace_next = t + u->p->replace_repeat_ms;
+		}
+		if (u->alive && t >= u->power_on_alert_at) {
+			alert(u, '?');
+			u->power_on_alert_at = UPS_NEVER;
+		}
+		if (u->alive && t >= u->eeprom_alert_at) {
+			alert(u, '|');
+			u->eeprom_alert_at = UPS_NEVER;
+		}
+		if (u->alive && t >= u->measure_next) {
+			if (u->jlatch & u->alarm_enable)
+				alert(u, '&'); /* ULS p.25: every 2 min */
+			u->measure_next = t + 120000;
+		}
+		u->t = t;
+	}
+	integrate(u, now);
+	update_source(u, now);
+}
+
+/* When does the charge reach `level` at the present rate? */
+static uint64_t charge_crossing(const struct ups *u, double level)
+{
+	double rate; /* percent per ms */
+	if (u->on_batt)
+		rate = -100.0 / full_runtime_min(u) / MS_PER_MIN;
+	else if (line_present(u) && u->alive && u->charge < 100.0)
+		rate = u->p->recharge_pct_per_h / MS_PER_H;
+	else
+		return UPS_NEVER;
+	double d = level - u->charge;
+	if ((rate > 0 && d <= 0) || (rate < 0 && d >= 0))
+		return UPS_NEVER;
+	double ms = d / rate;
+	if (ms > 1e15)
+		return UPS_NEVER;
+	return u->t + (uint64_t)ceil(ms) + 1;
+}
+
+static uint64_t min_t(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t ups_next_deadline(const struct ups *u)
+{
+	uint64_t n = UPS_NEVER;
+	if (u->selftest_until)
+		n = min_t(n, u->selftest_until);
+	if (u->simfail_until)
+		n = min_t(n, u->simfail_until);
+	if (u->sd != SD_NONE)
+		n = min_t(n, u->sd_at);
+	if (u->bypass_change_until)
+		n = min_t(n, u->bypass_change_until);
+	if (!u->output_on)
+		n = min_t(n, u->turn_on_at);
+	if (u->off == OFF_AT && u->wake_at > u->t)
+		n = min_t(n, u->wake_at);
+	n = min_t(n, u->linefail_next);
+	n = min_t(n, u->replace_next);
+	n = min_t(n, u->power_on_alert_at);
+	n = min_t(n, u->eeprom_alert_at);
+	if (u->p->measure_ups && u->jlatch)
+		n = min_t(n, u->measure_next);
+	if (u->output_on && u->on_batt) {
+		n = min_t(n, charge_crossing(u, 0.0));
+		if (!u->lowbatt)
+			n = min_t(n, charge_crossing(u, lowbatt_charge(u)));
+		if (u->calibrating)
+			n = min_t(n, charge_crossing(u, u->p->calibration_stop_pct));
+	} else {
+		if (u->lowbatt)
+			n = min_t(n, charge_crossing(u, lowbatt_charge(u) + 0.01));
+		if (!u->output_on && u->turn_on_at == UPS_NEVER)
+			n = min_t(n, charge_crossing(u, restart_charge(u)));
+	}
+	return n;
+}
+
+/* ---------- readings ---------- */
+
+static double out_voltage(const struct ups *u)
+{
+	if (!u->output_on)
+		return 0.0;
+	if (u->on_batt)
+		return ee_num(u, 'o', u->p->nominal_voltage);
+	if (boost(u))
+		return u->line_v * u->p->boost_gain;
+	if (trim(u))
+		return u->line_v * u->p->trim_gain;
+	return u->line_v;
+}
+
+static double batt_voltage(const struct ups *u)
+{
+	double nom = u->p->battery_nominal_v;
+	if (!u->on_batt)
+		return u->p->battery_float_v - (100.0 - u->charge) / 100.0 * nom * 0.08;
+	double v = nom * (0.96 + 0.12 * u->charge / 100.0);
+	return v - nom * 0.03 * u->load_pct / 100.0;
+}
+
+static uint8_t reg_q(const struct ups *u)
+{
+	uint8_t q = 0;
+	if (u->replace)
+		q |= UPS_Q_REPLACE;
+	if (!u->output_on)
+		return q; /* NUT: Q == 0 means OFF */
+	if (u->calibrating && !(u->p->family & (UPS_FAM_VS | UPS_FAM_BUP)))
+		q |= UPS_Q_CAL;
+	if (trim(u) && !(u->p->family & (UPS_FAM_SU2 | UPS_FAM_VS | UPS_FAM_BUP)))
+		q |= UPS_Q_TRIM;
+	if (boost(u))
+		q |= UPS_Q_BOOST;
+	q |= u->on_batt ? UPS_Q_ONBATT : UPS_Q_ONLINE;
+	if (u->load_pct > 100.0)
+		q |= UPS_Q_OVERLOAD;
+	if (u->lowbatt)
+		q |= UPS_Q_LOWBATT;
+	return q;
+}
+
+static uint8_t reg_state(const struct ups *u, uint64_t now)
+{
+	uint8_t s = 0;
+	if (!u->output_on)
+		s |= (u->off == OFF_K || u->off == OFF_Z) ? 0x40 : 0x80;
+	if (u->p->family & UPS_FAM_MATRIX) {
+		if (u->bypass)
+			s |= now < u->bypass_change_until ? 0x04 : 0x08;
+		else if (now < u->bypass_change_until)
+			s |= 0x10;
+	}
+	return s;
+}
+
+static void measure_alarms(struct ups *u)
+{
+	uint8_t j = 0;
+	if (u->p->ambient_c > ee_num(u, '[', 1e9))
+		j |= 0x80;
+	if (u->p->ambient_c < ee_num(u, ']', -1e9))
+		j |= 0x40;
+	if (u->p->humidity_pct > ee_num(u, '{', 1e9))
+		j |= 0x20;
+	if (u->p->humidity_pct < ee_num(u, '}', -1e9))
+		j |= 0x10;
+	/* a contact is in alarm when its state differs from its DIP (ULS p.28) */
+	j |= (uint8_t)(((u->p->contacts >> 4) ^ u->p->contacts) & 0x0F);
+	u->jlatch |= j;
+}
+
+/* ---------- lifecycle ---------- */
+
+struct ups *ups_new(const struct ups_profile *p, uint64_t now)
+{
+	struct ups *u = calloc(1, sizeof *u);
+	if (!u)
+		return NULL;
+	u->p = p;
+	struct codec_config cc = { .two_press_gap_ms = p->two_press_gap_ms,
+				   .entry_timeout_ms = p->entry_timeout_ms };
+	codec_init(&u->codec, &cc);
+	u->t = now;
+	u->line_v = p->line_voltage;
+	u->line_hz = p->line_freq;
+	u->load_pct = p->load_pct;
+	u->charge = p->battery_charge;
+	u->batt_good = true;
+	u->cause = 'O';
+	memcpy(u->result, "NO", 3);
+	u->last_test_t = now;
+	ee_defaults(u);
+	memcpy(u->ups_id, p->ups_id, sizeof u->ups_id);
+	memcpy(u->batt_date, p->battery_date, sizeof u->batt_date);
+	u->packs = p->battery_packs;
+	u->turn_on_at = UPS_NEVER;
+	u->linefail_next = u->replace_next = u->eeprom_alert_at = UPS_NEVER;
+	u->measure_next = now + 120000;
+	u->output_on = true;
+	revive(u, now);
+	measure_alarms(u);
+	update_source(u, now);
+	u->n_alerts = 0; /* no `!` for a unit that starts on battery */
+	if (u->on_batt) {
+		u->sent_linefail = true;
+		u->linefail_next = now + p->linefail_repeat_ms;
+	}
+	return u;
+}
+
+void ups_free(struct ups *u)
+{
+	free(u);
+}
+
+const struct ups_profile *ups_profile(const struct ups *u)
+{
+	return u->p;
+}
+
+void ups_host_reset(struct ups *u)
+{
+	codec_reset(&u->codec);
+}
+
+static enum ups_rc flush_alerts(struct ups *u, struct ups_buf *out)
+{
+	enum ups_rc rc = UPS_OK;
+	if (u->n_alerts)
+		rc = ups_buf_append(out, u->alerts, u->n_alerts);
+	u->n_alerts = 0;
+	return rc;
+}
+
+enum ups_rc ups_tick(struct ups *u, uint64_t now, struct ups_buf *out)
+{
+	step(u, now);
+	return flush_alerts(u, out);
+}
+
+void ups_set_line(struct ups *u, double volts, double hz, uint64_t now)
+{
+	step(u, now);
+	u->line_v = volts < 0 ? 0 : volts;
+	u->line_hz = hz < 0 ? 0 : hz;
+	if (u->line_v > u->mmax)
+		u->mmax = u->line_v;
+	if (u->line_v < u->mmin)
+		u->mmin = u->line_v;
+	step(u, now);
+}
+
+void ups_set_load(struct ups *u, double pct, uint64_t now)
+{
+	step(u, now);
+	u->load_pct = clampd(pct, 0.0, 200.0);
+	step(u, now);
+}
+
+void ups_set_battery_health(struct ups *u, bool good, uint64_t now)
+{
+	step(u, now);
+	u->batt_good = good;
+	step(u, now);
+}
+
+void ups_get_status(const struct ups *u, uint64_t now, struct ups_status *st)
+{
+	memset(st, 0, sizeof *st);
+	st->smart = u->smart;
+	st->alive = u->alive;
+	st->output_on = u->output_on;
+	st->on_battery = u->on_batt;
+	st->q = reg_q(u);
+	st->state = reg_state(u, now);
+	st->trip1 = u->trip1;
+	st->trip = u->trip;
+	st->dip = u->p->dip;
+	st->line_v = u->line_v;
+	st->line_hz = u->line_hz;
+	st->out_v = out_voltage(u);
+	st->load_pct = u->output_on ? u->load_pct : 0.0;
+	st->charge_pct = u->charge;
+	st->batt_v = batt_voltage(u);
+	st->temp_c = u->p->temperature_c;
+	st->runtime_min = runtime_min(u);
+	bool fresh = u->has_result && now - u->result_t < u->p->test_result_ms;
+	memcpy(st->test_result, fresh ? u->result : "NO", 3);
+	st->transfer_cause = u->cause;
+}
+
+/* ---------- `a` and `^Z` ---------- */
+
+size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len)
+{
+	size_t n = 0;
+#define PUT(c) do { if (n + 1 < len) buf[n] = (char)(c); n++; } while (0)
+	for (const char *s = p->level; *s; s++)
+		PUT(*s);
+	PUT('.');
+	for (const char *s = p->alerts; *s; s++)
+		PUT(*s);
+	PUT('.');
+	/* ascending byte order, as real units list them (protocol-facts §2.3) */
+	for (int b = 1; b < 256; b++) {
+		if (!prof_supports(p, (uint8_t)b))
+			continue;
+		const struct cmd_def *row = cmd_lookup((uint8_t)b);
+		if (row && (row->flags & CF_NOT_IN_A))
+			continue;
+		PUT(b);
+	}
+	if (p->a_extension[0]) {
+		PUT('.');
+		for (const char *s = p->a_extension; *s; s++)
+			PUT(*s);
+	}
+#undef PUT
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+	return n;
+}
+
+/* ^Z items in the order real units print them (ULS p.15 example). */
+static const char dump_order[] = "uleosqpkrEw";
+
+static void dump_item(struct ups_reply *r, const struct ups_profile *p,
+		      uint8_t cmd)
+{
+	const struct prof_enum *e = &p->eeprom[cmd];
+	if (p->dump_double_hash)
+		reply_str(r, "##");
+	reply_fmt(r, "%c%c%d%d", cmd, e->locale, e->count, e->width);
+	for (int i = 0; i < e->count; i++)
+		reply_raw(r, e->values[i], (size_t)e->width);
+	for (int i = 0; i < p->n_dump_extra; i++)
+		if ((uint8_t)p->dump_extra[i][0] == cmd) {
+			if (p->dump_double_hash)
+				reply_str(r, "##");
+			reply_str(r, p->dump_extra[i]);
+		}
+}
+
+/* ---------- handlers ---------- */
+
+UPS_HANDLER(h_smart)
+{
+	(void)ev; (void)now;
+	u->smart = true;
+	reply_str(r, "SM");
+}
+
+UPS_HANDLER(h_ok)
+{
+	(void)u; (void)ev; (void)now;
+	reply_str(r, "OK");
+}
+
+static bool shutdown_pending(const struct ups *u)
+{
+	return u->sd != SD_NONE || !u->output_on;
+}
+
+static uint64_t shutdown_delay_ms(const struct ups *u)
+{
+	return (uint64_t)(ee_num(u, 'p', 20.0) * 1000.0);
+}
+
+UPS_HANDLER(h_turn_off_delay)
+{
+	if (ev->type != CODEC_EV_PRESS2)
+		return; /* first press: silence, NUT peeks for it */
+	if (shutdown_pending(u)) {
+		reply_str(r, "NA");
+		return;
+	}
+	u->sd = SD_K;
+	u->sd_at = now + shutdown_delay_ms(u);
+	reply_str(r, u->p->shutdown_ok);
+}
+
+UPS_HANDLER(h_shutdown_battery)
+{
+	(void)ev;
+	if (shutdown_pending(u) || (!u->on_batt && !u->p->s_on_line_ok)) {
+		reply_str(r, "NA");
+		return;
+	}
+	u->sd = SD_S;
+	u->sd_at = now + shutdown_delay_ms(u);
+	reply_str(r, "OK");
+}
+
+UPS_HANDLER(h_sim_fail)
+{
+	(void)ev;
+	if (!u->output_on || u->on_batt || u->sd != SD_NONE) {
+		reply_str(r, "NA");
+		return;
+	}
+	u->simfail_until = now + u->p->sim_fail_ms;
+	update_source(u, now);
+	reply_str(r, "OK");
+}
+
+UPS_HANDLER(h_self_test)
+{
+	(void)ev;
+	if (!u->output_on || u->on_batt || u->sd != SD_NONE) {
+		reply_str(r, "NA");
+		return;
+	}
+	u->selftest_until = now + u->p->selftest_ms;
+	u->has_result = false;
+	update_source(u, now);
+	reply_str(r, "OK");
+}
+
+UPS_HANDLER(h_turn_off_now)
+{
+	if (ev->type != CODEC_EV_PRESS2)
+		return;
+	if (shutdown_pending(u)) {
+		reply_str(r, "NA");
+		return;
+	}
+	reply_str(r, u->p->shutdown_ok);
+	output_off(u, OFF_Z);
+	update_source(u, now);
+}
+
+UPS_HANDLER(h_sleep_at)
+{
+	if (ev->type != CODEC_EV_AT)
+		return; /* `@` alone: wait for the digits */
+	if (shutdown_pending(u)) {
+		reply_str(r, "NA");
+		return;
+	}
+	u->sd = SD_AT;
+	u->sd_at = now + shutdown_delay_ms(u);
+	/* ddd tenths of an hour = ddd * 6 minutes (ULS p.4) */
+	u->wake_at = u->sd_at + (uint64_t)ev->value * 360000u;
+	reply_str(r, u->p->shutdown_ok);
+}
+
+UPS_HANDLER(h_abort)
+{
+	(void)ev;
+	if (u->sd != SD_NONE) {
+		u->sd = SD_NONE;
+		reply_str(r, "OK");
+		return;
+	}
+	/* DEL also wakes a unit from @ddd sleep or S shutdown, even if the
+	 * line is bad (ULS p.5); after K has completed the UPS stays off. */
+	if (!u->output_on && (u->off == OFF_AT || u->off == OFF_S)) {
+		output_on(u);
+		update_source(u, now);
+		reply_str(r, "OK");
+		return;
+	}
+	reply_str(r, "NO");
+}
+
+UPS_HANDLER(h_calibrate)
+{
+	(void)ev;
+	if (u->calibrating) {
+		u->calibrating = false; /* second D aborts (ULS p.5) */
+		update_source(u, now);
+		reply_str(r, "OK");
+		return;
+	}
+	if (!u->output_on || u->on_batt || u->sd != SD_NONE) {
+		reply_str(r, "NA");
+		return;
+	}
+	if (u->charge < 99.95) {
+		reply_str(r, "NO");
+		return;
+	}
+	u->calibrating = true;
+	update_source(u, now);
+	reply_str(r, "OK");
+}
+
+UPS_HANDLER(h_bypass)
+{
+	(void)ev;
+	if (!u->output_on || u->on_batt || now < u->bypass_change_until) {
+		reply_str(r, "ERR");
+		return;
+	}
+	u->bypass = !u->bypass;
+	u->bypass_change_until = now + u->p->bypass_ms;
+	update_source(u, now);
+	reply_str(r, u->bypass ? "BYP" : "INV");
+}
+
+UPS_HANDLER(h_turn_on)
+{
+	(void)r;
+	if (ev->type != CODEC_EV_PRESS2)
+		return;
+	/* Like the front-panel ON button; ULS documents no reply. */
+	if (!u->output_on) {
+		u->sd = SD_NONE;
+		output_on(u);
+		update_source(u, now);
+	}
+}
+
+UPS_HANDLER(h_dumb)
+{
+	(void)ev; (void)now;
+	u->smart = false;
+	reply_str(r, "BYE");
+}
+
+UPS_HANDLER(h_test_result)
+{
+	(void)ev;
+	bool fresh = u->has_result && now - u->result_t < u->p->test_result_ms;
+	reply_str(r, fresh ? u->result : "NO");
+}
+
+UPS_HANDLER(h_packs)
+{
+	(void)now;
+	if (ev->type == CODEC_EV_EDIT) {
+		/* unreachable: `+`/`-` after `>` arrive at h_edit */
+		reply_str(r, "NA");
+		return;
+	}
+	reply_fmt(r, "%03d", u->packs);
+}
+
+UPS_HANDLER(h_bad_packs)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%03d", u->p->bad_packs);
+}
+
+UPS_HANDLER(h_cause)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%c", u->cause);
+}
+
+UPS_HANDLER(h_fw_v)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->firmware_v[0] ? u->p->firmware_v : "NA");
+}
+
+UPS_HANDLER(h_batt_nominal)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%03d", (int)lround(u->p->battery_nominal_v));
+}
+
+UPS_HANDLER(h_charge)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->charge, 0, 100));
+}
+
+UPS_HANDLER(h_line_quality)
+{
+	(void)ev; (void)now;
+	reply_str(r, line_in_window(u) ? "FF" : "00");
+}
+
+UPS_HANDLER(h_reg_q)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%02X", reg_q(u));
+}
+
+UPS_HANDLER(h_reg_state)
+{
+	(void)ev;
+	reply_fmt(r, "%02X", reg_state(u, now));
+}
+
+UPS_HANDLER(h_reg_trip1)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%02X", u->trip1);
+}
+
+UPS_HANDLER(h_reg_trip)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%02X", u->trip);
+}
+
+UPS_HANDLER(h_reg_dip)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%02X", u->p->dip);
+}
+
+UPS_HANDLER(h_serial)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->serial);
+	if (u->p->serial_nuls)
+		reply_raw(r, "\0\0", 2); /* protocol-facts §2.5: real units */
+}
+
+UPS_HANDLER(h_mfr_date)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->mfr_date);
+}
+
+UPS_HANDLER(h_runtime)
+{
+	(void)ev; (void)now;
+	if (!u->output_on) {
+		reply_str(r, ">>>>:"); /* ULS p.11: undeterminable */
+		return;
+	}
+	double m = floor(runtime_min(u));
+	reply_fmt(r, "%04d:", (int)clampd(m, 0, 9999));
+}
+
+UPS_HANDLER(h_copyright)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->copyright);
+}
+
+UPS_HANDLER(h_caps)
+{
+	(void)ev; (void)now;
+	char buf[400];
+	size_t n = ups_caps_string(u->p, buf, sizeof buf);
+	reply_raw(r, buf, n < sizeof buf ? n : sizeof buf - 1);
+}
+
+UPS_HANDLER(h_fw_b)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->firmware_b[0] ? u->p->firmware_b : "NA");
+}
+
+UPS_HANDLER(h_model)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->model);
+}
+
+UPS_HANDLER(h_current)
+{
+	(void)ev; (void)now;
+	double va = u->p->rated_va * (u->output_on ? u->load_pct : 0) / 100.0;
+	double v = out_voltage(u);
+	reply_fmt(r, "%05.2f", clampd(v > 1 ? va / v : 0, 0, 99.99));
+}
+
+UPS_HANDLER(h_apparent)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%06.2f", clampd(u->output_on ? u->load_pct : 0, 0, 999.99));
+}
+
+UPS_HANDLER(h_batt_v)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.2f", clampd(batt_voltage(u), 0, 99.99));
+}
+
+UPS_HANDLER(h_temp)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->p->temperature_c, -99.9, 999.9));
+}
+
+UPS_HANDLER(h_freq)
+{
+	(void)ev; (void)now;
+	double f = u->on_batt || !line_present(u) ? u->p->nominal_freq : u->line_hz;
+	reply_fmt(r, "%05.2f", clampd(f, 0, 99.99));
+}
+
+UPS_HANDLER(h_line_v)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->line_v, 0, 999.9));
+}
+
+/* M and N report the extreme since the previous read, then reset (ULS p.13) */
+UPS_HANDLER(h_line_max)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->mmax, 0, 999.9));
+	u->mmax = u->line_v;
+}
+
+UPS_HANDLER(h_line_min)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->mmin, 0, 999.9));
+	u->mmin = u->line_v;
+}
+
+UPS_HANDLER(h_out_v)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(out_voltage(u), 0, 999.9));
+}
+
+UPS_HANDLER(h_load)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->output_on ? u->load_pct : 0, 0, 999.9));
+}
+
+UPS_HANDLER(h_dump)
+{
+	(void)ev; (void)now;
+	reply_str(r, "#");
+	for (const char *c = dump_order; *c; c++) {
+		uint8_t cmd = (uint8_t)*c;
+		if (u->p->eeprom[cmd].present && prof_supports(u->p, cmd))
+			dump_item(r, u->p, cmd);
+	}
+}
+
+UPS_HANDLER(h_reset_eeprom)
+{
+	(void)ev;
+	ee_defaults(u); /* everything but c and x (ULS p.16) */
+	eeprom_changed(u, now);
+	reply_str(r, "CLEAR");
+}
+
+/* `-` after a customizing command, `+`/`-` after `>` (ULS p.16, p.22). */
+UPS_HANDLER(h_edit)
+{
+	if (ev->type != CODEC_EV_EDIT) {
+		reply_str(r, "NA"); /* a lone `+` */
+		return;
+	}
+	uint8_t t = ev->target;
+	if (t == '>') {
+		if (!u->p->packs_editable || !prof_supports(u->p, '>')) {
+			reply_str(r, "NA");
+			return;
+		}
+		if (ev->cmd == '+' && u->packs < 255)
+			u->packs++;
+		else if (ev->cmd == '-' && u->packs > 0)
+			u->packs--;
+		eeprom_changed(u, now);
+		reply_fmt(r, "%03d", u->packs);
+		return;
+	}
+	const struct cmd_def *row = cmd_lookup(t);
+	if (ev->cmd != '-' || !row || !prof_supports(u->p, t) ||
+	    !(row->flags & (CF_EDITABLE | CF_ENTRY))) {
+		reply_str(r, "NA");
+		return;
+	}
+	if (u->p->dip & u->p->dip_edit_mask) {
+		reply_str(r, "NO"); /* a DIP switch is OFF (ULS p.10, p.16) */
+		return;
+	}
+	if (row->flags & CF_ENTRY) {
+		codec_begin_entry(&u->codec, t, t == 'I' ? 2 : 8);
+		return; /* the UPS answers after the last character */
+	}
+	const struct prof_enum *e = ee(u, t);
+	if (!e || e->count < 2) {
+		reply_str(r, "NO");
+		return;
+	}
+	u->ee_idx[t] = (uint8_t)((u->ee_idx[t] + 1) % e->count);
+	eeprom_changed(u, now);
+	reply_str(r, "OK");
+}
+
+UPS_HANDLER(h_setting)
+{
+	(void)now;
+	const char *v = ee_value(u, ev->cmd);
+	reply_str(r, v ? v : "NO"); /* e.g. Matrix answers NO to l and e */
+}
+
+static void entry_text(const struct codec_event *ev, char out[9])
+{
+	/* NUT pads with CR, apcupsd with spaces: both mean "blank" */
+	for (size_t i = 0; i < 8; i++) {
+		char c = i < ev->len ? ev->text[i] : ' ';
+		out[i] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
+	}
+	out[8] = '\0';
+}
+
+UPS_HANDLER(h_ups_id)
+{
+	if (ev->type == CODEC_EV_ENTRY) {
+		entry_text(ev, u->ups_id);
+		eeprom_changed(u, now);
+		reply_str(r, "OK");
+		return;
+	}
+	reply_str(r, u->ups_id);
+}
+
+UPS_HANDLER(h_batt_date)
+{
+	if (ev->type == CODEC_EV_ENTRY) {
+		entry_text(ev, u->batt_date);
+		eeprom_changed(u, now);
+		reply_str(r, "OK");
+		return;
+	}
+	reply_str(r, u->batt_date);
+}
+
+UPS_HANDLER(h_ambient)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.2f", clampd(u->p->ambient_c, 0, 99.99));
+}
+
+UPS_HANDLER(h_humidity)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%05.1f", clampd(u->p->humidity_pct, 0, 100));
+}
+
+UPS_HANDLER(h_measure_fw)
+{
+	(void)ev; (void)now;
+	reply_str(r, u->p->measure_fw);
+}
+
+UPS_HANDLER(h_contacts)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%02X", u->p->contacts);
+}
+
+UPS_HANDLER(h_alarms)
+{
+	(void)ev; (void)now;
+	reply_fmt(r, "%02X", u->jlatch);
+	u->jlatch = 0; /* latched until read and normal again (ULS p.28) */
+	measure_alarms(u);
+}
+
+UPS_HANDLER(h_alarm_enable)
+{
+	if (ev->type == CODEC_EV_ENTRY) {
+		u->alarm_enable = (uint8_t)strtoul(ev->text, NULL, 16);
+		eeprom_changed(u, now);
+		reply_str(r, "OK");
+		return;
+	}
+	reply_fmt(r, "%02X", u->alarm_enable);
+}
+
+UPS_HANDLER(h_since_test)
+{
+	(void)ev;
+	double h = (double)(now - u->last_test_t) / MS_PER_H;
+	reply_fmt(r, "%05.1f", clampd(h, 0, 999.9));
+}
+
+/* ---------- dispatcher ---------- */
+
+static uint8_t event_byte(const struct codec_event *ev)
+{
+	switch (ev->type) {
+	case CODEC_EV_AT:
+	case CODEC_EV_AT_START:
+		return '@';
+	case CODEC_EV_ENTRY:
+		return ev->target;
+	default:
+		return ev->cmd;
+	}
+}
+
+static bool interlocked(const struct ups *u)
+{
+	/* ULS p.3, p.5: after an accepted S, and during calibration */
+	return u->sd == SD_S || u->off == OFF_S || u->calibrating;
+}
+
+static void dispatch(struct ups *u, const struct codec_event *ev, uint64_t now,
+		     struct ups_reply *r)
+{
+	uint8_t b = event_byte(ev);
+	const struct cmd_def *row = cmd_lookup(b);
+
+	if (!u->smart) {
+		/* dumb mode: before Y and after R only Y is heard (ULS p.3, p.6) */
+		if (ev->type == CODEC_EV_CMD && row && (row->flags & CF_DUMB_OK))
+			row->fn(u, ev, now, r);
+		else
+			codec_cancel(&u->codec);
+		return;
+	}
+	if (!row || !prof_supports(u->p, b)) {
+		codec_cancel(&u->codec);
+		for (int i = 0; i < u->p->n_extras; i++)
+			if (u->p->extras[i].byte == b) {
+				reply_str(r, u->p->extras[i].reply);
+				return;
+			}
+		if (!u->p->unsupported_silent)
+			reply_str(r, "NA");
+		return;
+	}
+	if ((row->flags & CF_INTERLOCK) && interlocked(u)) {
+		codec_cancel(&u->codec);
+		reply_str(r, "NA");
+		return;
+	}
+	row->fn(u, ev, now, r);
+}
+
+enum ups_rc ups_feed(struct ups *u, const uint8_t *bytes, size_t n,
+		     uint64_t now, struct ups_buf *out)
+{
+	enum ups_rc rc = UPS_OK;
+	step(u, now);
+	for (size_t i = 0; i < n && rc == UPS_OK; i++) {
+		if (!u->alive)
+			break; /* electronics off: nothing is heard */
+		struct codec_event ev;
+		if (!codec_feed(&u->codec, bytes[i], now, &ev))
+			continue;
+		struct ups_reply r = { 0 };
+		dispatch(u, &ev, now, &r);
+		step(u, now);
+		/* alerts first: they never split a reply */
+		rc = flush_alerts(u, out);
+		if (rc == UPS_OK && r.present) {
+			rc = ups_buf_append(out, r.buf, r.len);
+			if (rc == UPS_OK)
+				rc = ups_buf_append(out, "\r\n", 2);
+		}
+	}
+	if (rc == UPS_OK)
+		rc = flush_alerts(u, out);
+	return rc;
+}

@@ -1,0 +1,314 @@
+/*
+ * main.c - the upssim command: parse options, load the profile, open the
+ * transport, print where hosts should connect, and run until a signal.
+ * Only this file prints to the user or exits.
+ */
+#include "upssim/cmdtab.h"
+#include "upssim/engine.h"
+#include "upssim/evloop.h"
+#include "upssim/profile.h"
+#include "upssim/transport.h"
+#include "upssim/ups.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Exit codes scripts can rely on (also in upssim(1)). */
+enum {
+	EXIT_OK_ = 0,
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_PROFILE = 3,   /* profile not found or invalid */
+	EXIT_DEVICE = 4,    /* cannot create or open the device */
+	EXIT_RUNTIME = 5,   /* failure while running */
+};
+
+struct options {
+	const char *profile;
+	const char *link;
+	const char *device;
+	const char *owner;
+	int mode;
+	bool list;
+	bool measure_ups;
+	int verbose;
+	double speed;
+};
+
+static const struct options defaults = {
+	.profile = PROF_DEFAULT_NAME,
+	.mode = 0600,
+	.speed = 1.0,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: upssim [OPTIONS]\n"
+"Simulate an APC Smart-UPS speaking the UPS-Link (\"smart signaling\") serial\n"
+"protocol on a pseudo-terminal, for testing NUT's apcsmart driver, apcupsd\n"
+"or your own monitor without a UPS.\n"
+"\n"
+"When ready, the first line on stdout is the device path alone; then come a\n"
+"NUT ups.conf stanza and apcupsd.conf lines to paste. Stop with Ctrl-C.\n"
+"\n"
+"Options:\n"
+"  -p, --profile NAME|FILE  UPS model to simulate (default: %s);\n"
+"                           a name from --list-profiles or a YAML file path\n"
+"  -l, --link PATH          also make symlink PATH to the pty (removed on exit)\n"
+"  -d, --device PATH        serve an existing tty instead of a new pty\n"
+"                           (a serial port with a null-modem cable to a host)\n"
+"  -o, --owner USER[:GROUP] give the pty to USER, e.g. 'nut' for NUT's driver\n"
+"  -m, --mode OCTAL         permission bits of the pty (default 0600)\n"
+"      --measure-ups        attach a Measure-UPS accessory (t h v i J [ ] { } I)\n"
+"      --speed FACTOR       run the model FACTOR times faster than real time\n"
+"  -L, --list-profiles      list the built-in profiles and exit\n"
+"  -v, --verbose            trace every byte on stderr: \"<sec> rx|tx \\\"bytes\\\"\"\n"
+"  -h, --help               show this help and exit\n"
+"  -V, --version            show the version and exit\n"
+"\n"
+"Examples:\n"
+"  upssim                                  # Smart-UPS 1500, 120 V\n"
+"  upssim --profile smart-ups-1000-230 --link /tmp/ups --owner nut\n"
+"  upssim --profile ./my-ups.yaml -v 2>trace.log\n"
+"\n"
+"Profiles are searched: built in, then $UPSSIM_PROFILE_PATH (colon list).\n"
+"Exit status: 0 ok, 2 usage, 3 profile error, 4 device error, 5 runtime error.\n",
+		PROF_DEFAULT_NAME);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "profile", required_argument, 0, 'p' },
+		{ "link", required_argument, 0, 'l' },
+		{ "device", required_argument, 0, 'd' },
+		{ "owner", required_argument, 0, 'o' },
+		{ "mode", required_argument, 0, 'm' },
+		{ "measure-ups", no_argument, 0, 'M' },
+		{ "speed", required_argument, 0, 'S' },
+		{ "list-profiles", no_argument, 0, 'L' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "p:l:d:o:m:LvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->profile = optarg; break;
+		case 'l': o->link = optarg; break;
+		case 'd': o->device = optarg; break;
+		case 'o': o->owner = optarg; break;
+		case 'm':
+			errno = 0;
+			o->mode = (int)strtol(optarg, &end, 8);
+			if (errno || *end || o->mode <= 0 || o->mode > 07777) {
+				fprintf(stderr, "upssim: --mode: '%s' is not an octal mode like 0660\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'M': o->measure_ups = true; break;
+		case 'S':
+			o->speed = strtod(optarg, &end);
+			if (*end || !(o->speed > 0) || o->speed > 1e6) {
+				fprintf(stderr, "upssim: --speed: '%s' is not a factor between 0 and 1000000\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'L': o->list = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("upssim %s\n", UPSSIM_VERSION); exit(0);
+		default:
+			fprintf(stderr, "Try 'upssim --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "upssim: unexpected argument '%s'\nTry 'upssim --help'.\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->device && (o->link || o->owner)) {
+		fprintf(stderr, "upssim: --link and --owner apply to the pty; not with --device\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int list_profiles(void)
+{
+	for (size_t i = 0; i < prof_n_builtins; i++) {
+		struct ups_profile p;
+		struct ups_diag d;
+		char msg[600];
+		if (prof_load(prof_builtins[i].name, &p, &d) != UPS_OK) {
+			fprintf(stderr, "upssim: %s\n", ups_diag_format(&d, msg, sizeof msg));
+			return EXIT_PROFILE;
+		}
+		printf("%-24s %s%s\n", p.name, p.description,
+		       strcmp(p.name, PROF_DEFAULT_NAME) ? "" : " (default)");
+	}
+	return 0;
+}
+
+static int resolve_owner(const char *spec, long *uid, long *gid)
+{
+	char user[128];
+	snprintf(user, sizeof user, "%s", spec);
+	char *group = strchr(user, ':');
+	if (group)
+		*group++ = '\0';
+	*uid = *gid = -1;
+	if (user[0]) {
+		struct passwd *pw = getpwnam(user);
+		if (!pw) {
+			fprintf(stderr, "upssim: --owner: no user '%s'\n", user);
+			return -1;
+		}
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (group && group[0]) {
+		struct group *gr = getgrnam(group);
+		if (!gr) {
+			fprintf(stderr, "upssim: --owner: no group '%s'\n", group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+static void print_ready(const struct transport *t, const struct ups_profile *p,
+			const struct options *o)
+{
+	const char *dev = t->link[0] ? t->link : t->path;
+	printf("%s\n", dev);
+	printf("# upssim %s: %s (profile %s) on %s\n", UPSSIM_VERSION,
+	       p->description, p->name, t->path);
+	printf("# --- NUT: add to ups.conf, then run the apcsmart driver ---\n");
+	printf("[upssim]\n    driver = apcsmart\n    port = %s\n", dev);
+	printf("    desc = \"upssim %s\"\n", p->name);
+	if (!o->owner && !o->device)
+		printf("    # the driver runs as user 'nut': start upssim with --owner nut,\n"
+		       "    # or add: user = root\n");
+	printf("# --- apcupsd: in apcupsd.conf ---\n");
+	printf("UPSCABLE smart\nUPSTYPE apcsmart\nDEVICE %s\n", dev);
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	got_signal = sig;
+	if (sig_pipe[1] >= 0 && write(sig_pipe[1], "x", 1) < 0) {
+		/* nothing to do: the loop also checks got_signal */
+	}
+	errno = saved;
+}
+
+static void on_sig_pipe(struct evl *l, int fd, int mask, void *arg)
+{
+	(void)mask; (void)arg;
+	char buf[16];
+	while (read(fd, buf, sizeof buf) > 0) {
+	}
+	evl_stop(l);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = defaults;
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.list)
+		return list_profiles();
+
+	static struct ups_profile prof;
+	struct ups_diag diag;
+	char msg[700];
+	if (prof_load(o.profile, &prof, &diag) != UPS_OK) {
+		fprintf(stderr, "upssim: %s\n", ups_diag_format(&diag, msg, sizeof msg));
+		return EXIT_PROFILE;
+	}
+	if (o.measure_ups && !prof.measure_ups) {
+		/* re-derive the command set with the accessory attached */
+		struct ups_profile with = prof;
+		with.measure_ups = true;
+		for (int b = 0; b < 256; b++) {
+			const struct cmd_def *row = cmd_lookup((uint8_t)b);
+			if (row && (row->flags & CF_MEASURE) && (row->families & prof.family))
+				prof_set_supported(&with, (uint8_t)b, true);
+		}
+		prof = with;
+	}
+
+	struct transport *t = NULL;
+	char err[512] = "";
+	if (o.device) {
+		rc = transport_tty_open(o.device, 2400, &t, err, sizeof err);
+	} else {
+		struct pty_options po = { .link = o.link, .mode = o.mode,
+					  .owner_uid = -1, .owner_gid = -1, .baud = 2400 };
+		if (o.owner && resolve_owner(o.owner, &po.owner_uid, &po.owner_gid) < 0)
+			return EXIT_USAGE;
+		rc = transport_pty_open(&po, &t, err, sizeof err);
+	}
+	if (rc != UPS_OK) {
+		fprintf(stderr, "upssim: %s\n", err[0] ? err : ups_strerror(rc));
+		return EXIT_DEVICE;
+	}
+
+	struct evl_clock clock;
+	evl_clock_real(&clock, o.speed);
+	struct evl *loop = evl_new(&clock);
+	struct ups *u = ups_new(&prof, 0);
+	if (!loop || !u || pipe(sig_pipe) < 0) {
+		fprintf(stderr, "upssim: out of memory\n");
+		transport_close(t);
+		return EXIT_RUNTIME;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	evl_watch(loop, sig_pipe[0], EVL_READABLE, on_sig_pipe, NULL);
+
+	struct engine *e = engine_new(loop, t, u, o.verbose ? stderr : NULL);
+	if (!e) {
+		fprintf(stderr, "upssim: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	print_ready(t, &prof, &o);
+	if (o.verbose)
+		fprintf(stderr, "upssim: serving %s on %s\n", prof.name, t->path);
+
+	rc = 0;
+	if (!got_signal && evl_run(loop) != UPS_OK) {
+		fprintf(stderr, "upssim: event loop: %s\n", strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	if (o.verbose)
+		fprintf(stderr, "upssim: stopping (signal %d)\n", (int)got_signal);
+	engine_free(e);
+	ups_free(u);
+	evl_free(loop);
+	transport_close(t); /* removes the --link symlink */
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	return rc;
+}

@@ -1,0 +1,168 @@
+"""Start the installed upssim, talk bytes to its pty, end it by pid.
+
+Used by the integration tests and the real-client runners' helpers.  Every
+wait has a deadline and waits on an event (a line on stdout, bytes on the
+pty); nothing sleeps for readiness.
+"""
+import os
+import select
+import signal
+import subprocess
+import termios
+import time
+import tty
+
+BIN = os.environ.get("UPSSIM_BIN", "upssim")
+SRC = os.environ.get("UPSSIM_SOURCE_DIR",
+                     os.path.dirname(os.path.dirname(os.path.dirname(
+                         os.path.abspath(__file__)))))
+
+
+class Sim:
+    """A running upssim process and a host-side handle on its pty."""
+
+    def __init__(self, *args, ready_timeout=10.0):
+        self.proc = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.fd = None
+        self.banner = []
+        self.path = self._read_line(ready_timeout)
+        if not self.path:
+            err = self.stop()
+            raise RuntimeError("upssim did not print a device path: %r" % err)
+
+    def _read_line(self, timeout):
+        out = self.proc.stdout
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([out], [], [], deadline - time.monotonic())
+            if not r:
+                break
+            c = os.read(out.fileno(), 1)
+            if not c:
+                break
+            if c == b"\n":
+                return buf.decode()
+            buf += c
+        return None
+
+    def read_banner(self, lines, timeout=5.0):
+        for _ in range(lines):
+            line = self._read_line(timeout)
+            if line is None:
+                break
+            self.banner.append(line)
+        return self.banner
+
+    def open(self):
+        """Open the pty like a host: raw 2400 8N1."""
+        self.fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        attrs = termios.tcgetattr(self.fd)
+        attrs[4] = attrs[5] = termios.B2400
+        termios.tcsetattr(self.fd, termios.TCSANOW, attrs)
+        termios.tcflush(self.fd, termios.TCIOFLUSH)
+        return self
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        os.write(self.fd, data)
+
+    def read_until(self, end=b"\r\n", timeout=3.0):
+        """Bytes up to and including `end`, or what came before the deadline."""
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while not buf.endswith(end):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                break
+            buf += os.read(self.fd, 4096)
+        return buf
+
+    def read_for(self, seconds):
+        """Everything that arrives within `seconds` (for 'expect silence')."""
+        deadline = time.monotonic() + seconds
+        buf = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return buf
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                buf += os.read(self.fd, 4096)
+
+    def drain(self, quiet=0.2):
+        """Discard input until the line has been quiet for `quiet` s."""
+        while self.read_for(quiet):
+            pass
+
+    def cmd(self, data, timeout=3.0):
+        """Send a command, return its reply line without CR LF (or None)."""
+        self.send(data)
+        buf = self.read_until(b"\r\n", timeout)
+        if not buf.endswith(b"\r\n"):
+            return None
+        return buf[:-2]
+
+    def smart(self):
+        self.drain()
+        reply = self.cmd("Y")
+        assert reply is not None and reply.endswith(b"SM"), reply
+        return reply
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        self.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return err
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def run(*args, timeout=20):
+    """Run upssim to completion: (exit code, stdout, stderr)."""
+    p = subprocess.run([BIN, *args], capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+class Check:
+    """Tiny assertion collector that prints 'N passed, N failed'."""
+
+    def __init__(self, name):
+        self.name, self.ok, self.bad = name, 0, 0
+
+    def __call__(self, cond, what):
+        if cond:
+            self.ok += 1
+        else:
+            self.bad += 1
+            print("FAIL: %s" % what, flush=True)
+
+    def eq(self, got, want, what):
+        self(got == want, "%s: got %r, want %r" % (what, got, want))
+
+    def done(self):
+        print("%s: %d passed, %d failed" % (self.name, self.ok, self.bad))
+        raise SystemExit(1 if self.bad or not self.ok else 0)
