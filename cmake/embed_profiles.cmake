@@ -1,5 +1,6 @@
 # Turn profiles/*.yaml into a C array of {name, text, len} (prof_builtins).
-# Invoked at build time: cmake -DOUT=file.c -DFILES="a.yaml;b.yaml" -P this
+# Invoked at build time: cmake -DOUT=file.c -DFILES=a.yaml,b.yaml -P this
+string(REPLACE "," ";" FILES "${FILES}")
 set(body "")
 set(table "")
 set(n 0)

@@ -24,8 +24,7 @@ struct transport_ops {
 	/** Optional: descriptor that becomes readable when a host opens the
 	 *  device (-1 if the transport cannot tell). */
 	int (*host_fd)(const struct transport *t);
-	/** Optional: consume host_fd; @return number of host opens seen.
-	 *  Output nobody read yet is discarded (it was for the old host). */
+	/** Optional: consume host_fd; @return number of host opens seen. */
 	int (*host_opened)(struct transport *t);
 };
 

@@ -318,10 +318,13 @@ static void step(struct ups *u, uint64_t now)
 		now = u->t;
 	/* Walk through due timers in time order so that physics between
 	 * them is integrated with the right power source. */
-	for (int guard = 0; guard < 64; guard++) {
+	for (int guard = 0; guard < 256; guard++) {
+		/* Every pass re-derives the state; the last one runs at `now`
+		 * even when no timer is due (the environment may have changed). */
 		uint64_t next = ups_next_deadline(u);
-		if (next > now)
-			break;
+		bool last = next >= now;
+		if (last)
+			next = now;
 		if (next < u->t)
 			next = u->t;
 		integrate(u, next);
@@ -412,9 +415,9 @@ static void step(struct ups *u, uint64_t now)
 			u->measure_next = t + 120000;
 		}
 		u->t = t;
+		if (last)
+			break;
 	}
-	integrate(u, now);
-	update_source(u, now);
 }
 
 /* When does the charge reach `level` at the present rate? */

@@ -139,13 +139,15 @@ static void on_io(struct evl *l, int fd, int mask, void *arg)
 static void on_host(struct evl *l, int fd, int mask, void *arg)
 {
 	struct engine *e = arg;
-	(void)l; (void)fd; (void)mask;
+	(void)fd; (void)mask;
 	if (e->t->ops->host_opened(e->t) > 0) {
+		/* Bytes still queued were sent before this open, by the
+		 * previous host: let them finish before the state is reset. */
+		on_io(l, e->t->ops->fd(e->t), EVL_READABLE, e);
 		if (e->trace)
 			fprintf(e->trace, "%.3f host-open\n",
 				(double)evl_now(e->l) / 1000.0);
 		ups_host_reset(e->u);
-		e->out.len = 0;
 	}
 }
 

@@ -115,9 +115,9 @@ static int pty_host_opened(struct transport *t)
 			p += sizeof *ev + ev->len;
 		}
 	}
-	/* Replies and alerts queued for a previous host are stale now. */
-	if (opens && tt->hold_fd >= 0)
-		tcflush(tt->hold_fd, TCIFLUSH);
+	/* Output queued for the previous host stays: hosts flush on open
+	 * (NUT and apcupsd do), and flushing here could eat a reply the new
+	 * host has already asked for. */
 	return opens;
 }
 

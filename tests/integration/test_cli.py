@@ -26,8 +26,8 @@ for want in ("smart-ups-1500", "smart-ups-1000-230", "smart-ups-3000rm-208",
              "smart-ups-1000-100", "smart-ups-400", "matrix-ups-5000",
              "smart-ups-vs-420", "back-ups-pro-650", "smart-ups-rt-1000-xl"):
     c(want in names, "profile %s is listed" % want)
-c("(default)" in [l for l in out.splitlines() if l.startswith("smart-ups-1500")][0],
-  "default profile is marked")
+c([l.split()[0] for l in out.splitlines() if "(default)" in l] == ["smart-ups-1500"],
+  "exactly the default profile is marked")
 
 rc, _, err = run("--bogus")
 c.eq(rc, 2, "unknown option exits 2")

@@ -11,7 +11,9 @@ with Sim() as s:
         c.eq(s.cmd("Y"), b"SM", "session %d: Y" % i)
         c.eq(s.cmd("Q"), b"08", "session %d: Q" % i)
         if i % 10 == 3:
-            s.send("c-AB")  # leave a direct entry half done
+            # a host dies in the middle of a direct entry (c - then 8 chars)
+            c.eq(s.cmd("c") is not None, True, "session %d: c" % i)
+            s.send("-AB")
         s.close()
     s.open()
     s.drain(1.0)

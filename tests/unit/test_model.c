@@ -204,6 +204,8 @@ static void test_direct_entry(void **st)
 		f->t += 1000;
 		char one[2] = { name[i], 0 };
 		const char *r = send(f, one);
+		if (*r == '|')
+			r++; /* the `|` of the first change may fall in here */
 		assert_string_equal(r, i == 7 ? "OK\r\n" : "");
 	}
 	assert_string_equal(send(f, "c"), "SRV1    \r\n");
@@ -278,15 +280,16 @@ static void test_outage_drains_battery(void **st)
 	(void)st;
 	struct fx *f = smart(PROF_DEFAULT_NAME);
 	ups_set_line(f->u, 0, 0, f->t);
+	at(f, f->t);
 	assert_string_equal(alerts(f), "!");
 	assert_string_equal(send(f, "Q"), "10\r\n");
 	assert_string_equal(send(f, "G"), "L\r\n");
 	assert_string_equal(send(f, "9"), "00\r\n");
 	int j0 = atoi(send(f, "j"));
 	at(f, f->t + 60000);
-	int j1 = atoi(send(f, "j"));
-	assert_true(j0 - j1 == 1 || j0 - j1 == 0 || j0 - j1 == 2);
 	assert_string_equal(alerts(f), "!!");  /* repeated every 30 s */
+	int j1 = atoi(send(f, "j"));
+	assert_true(j0 - j1 >= 0 && j0 - j1 <= 2); /* a minute a minute */
 	/* run into low battery: `%` once, Q bit 6 */
 	at(f, f->t + (uint64_t)(j1 - 2) * 60000 + 30000);
 	const char *al = alerts(f);
@@ -296,15 +299,17 @@ static void test_outage_drains_battery(void **st)
 	at(f, f->t + 3 * 60000);
 	assert_string_equal(send(f, "Y"), "");
 	/* line back: restarts in dumb mode, `?`, charging */
-	ups_set_line(f->u, 120, 60, f->t);
+	ups_set_line(f->u, f->p.line_voltage, f->p.line_freq, f->t);
 	at(f, f->t + 10);
 	assert_non_null(strchr(alerts(f), '?'));
 	assert_string_equal(send(f, "Y"), "SM\r\n");
 	assert_string_equal(send(f, "8"), "00\r\n");
-	assert_string_equal(send(f, "Q"), "48\r\n"); /* on line, still low */
+	assert_string_equal(send(f, "Q"), "08\r\n"); /* LB is an on-battery bit */
+	assert_true(atof(send(f, "f")) < 1.0);
 	at(f, f->t + 3600000);
-	assert_string_equal(send(f, "Q"), "08\r\n");
-	assert_true(atof(send(f, "f")) > 20.0);
+	double pct = atof(send(f, "f"));       /* an hour of charging */
+	assert_true(pct > f->p.recharge_pct_per_h - 1 &&
+		    pct < f->p.recharge_pct_per_h + 1);
 	fx_free(f);
 }
 
@@ -355,6 +360,8 @@ static void test_calibration(void **st)
 	assert_string_equal(send(f, "D"), "!OK\r\n");
 	assert_string_equal(send(f, "Q"), "11\r\n");
 	assert_string_equal(send(f, "U"), "NA\r\n");
+	at(f, f->t + 60000);
+	assert_true(atof(send(f, "f")) < 100.0);
 	assert_string_equal(send(f, "D"), "$OK\r\n"); /* abort */
 	assert_string_equal(send(f, "D"), "NO\r\n");    /* not 100 % any more */
 	fx_free(f);
