@@ -181,6 +181,19 @@ static void families_text(unsigned f, char *buf, size_t len)
 					      n ? " " : "", fam[i].name);
 }
 
+/* Markdown table cells cannot hold a bare `|`. */
+static const char *md_cell(const char *in, char *buf, size_t len)
+{
+	size_t n = 0;
+	for (; *in && n + 3 < len; in++) {
+		if (*in == '|')
+			buf[n++] = '\\';
+		buf[n++] = *in;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The command table as Markdown: docs/commands.md is this output. */
 static void list_commands(const struct ups_profile *p)
 {
@@ -196,13 +209,13 @@ static void list_commands(const struct ups_profile *p)
 		const struct cmd_def *r = cmd_lookup((uint8_t)b);
 		if (!r)
 			continue;
-		char name[8], fams[64], ids[96];
+		char name[8], fams[64], ids[96], reply[64];
 		cmd_byte_name((uint8_t)b, name);
 		families_text(r->families, fams, sizeof fams);
 		snprintf(ids, sizeof ids, "%s%s%s", r->id ? r->id : "(modifier)",
 			 r->id2 ? ", " : "", r->id2 ? r->id2 : "");
-		printf("| `%s` | %s | %s | `%s` | %s | %s%s%s%s%s%s%s | %s | %s |\n",
-		       b == '|' ? "\\|" : name, ids, kinds[r->kind], r->reply, fams,
+		printf("| `%s` | %s | %s | %s | %s | %s%s%s%s%s%s%s | %s | %s |\n",
+		       name, ids, kinds[r->kind], md_cell(r->reply, reply, sizeof reply), fams,
 		       (r->flags & CF_DESTRUCTIVE) ? "destructive " : "",
 		       (r->flags & CF_TWO_PRESS) ? "two-press " : "",
 		       (r->flags & CF_EDITABLE) ? "editable " : "",

@@ -1,0 +1,74 @@
+/*
+ * fuzz_ups.c - host bytes into a whole simulated unit (codec, dispatcher,
+ * model) on every built-in profile.  Input: byte 0 picks the profile; then
+ * pairs (op, byte): op's low bits advance virtual time (0 ms .. hours),
+ * op 0xF0-0xFF changes the environment (line, load, battery health);
+ * otherwise the byte is sent.  Invariants: never crash, time-driven
+ * deadlines are never in the past after a tick, every reply line that
+ * ends in CR LF has no CR before its end (fixed formats).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "upssim/profile.h"
+#include "upssim/ups.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct ups_profile profiles[32];
+static size_t n_profiles;
+
+static void load_all(void)
+{
+	if (n_profiles)
+		return;
+	for (size_t i = 0; i < prof_n_builtins && i < 32; i++) {
+		struct ups_diag d;
+		if (prof_load(prof_builtins[i].name, &profiles[n_profiles], &d) == UPS_OK)
+			n_profiles++;
+	}
+	if (!n_profiles)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	load_all();
+	if (size < 1)
+		return 0;
+	const struct ups_profile *p = &profiles[data[0] % n_profiles];
+	struct ups *u = ups_new(p, 0);
+	if (!u)
+		abort();
+	struct ups_buf out = { 0 };
+	uint64_t t = 0;
+	static const uint64_t steps[8] = { 0, 1, 50, 400, 1600, 60000, 3600000, 36000000 };
+	for (size_t i = 1; i + 1 < size; i += 2) {
+		uint8_t op = data[i], b = data[i + 1];
+		if (op >= 0xF0) {
+			switch (op & 3) {
+			case 0: ups_set_line(u, b, 40 + b % 30, t); break;
+			case 1: ups_set_load(u, b, t); break;
+			case 2: ups_set_battery_health(u, b & 1, t); break;
+			default: ups_set_line(u, p->line_voltage, p->line_freq, t); break;
+			}
+			continue;
+		}
+		t += steps[op & 7] * (uint64_t)((op >> 3) & 3);
+		ups_tick(u, t, &out);
+		if (ups_next_deadline(u) < t)
+			abort(); /* a due timer was left behind */
+		ups_feed(u, &b, 1, t, &out);
+		if (out.len > 1 << 20)
+			abort(); /* output must stay bounded */
+		out.len = 0;
+	}
+	struct ups_status st;
+	ups_get_status(u, t, &st);
+	if (st.charge_pct < 0 || st.charge_pct > 100)
+		abort();
+	ups_buf_free(&out);
+	ups_free(u);
+	return 0;
+}
