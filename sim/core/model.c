@@ -311,6 +311,17 @@ static void integrate(struct ups *u, uint64_t now)
 	u->t = now;
 }
 
+/* The first period boundary after `now` for a repeating alert that was
+ * due at `due`: one alert stands for any missed while time jumped. */
+static uint64_t next_period(uint64_t due, uint64_t period, uint64_t now)
+{
+	if (period == 0)
+		period = 1;
+	if (due > now)
+		return due;
+	return due + ((now - due) / period + 1) * period;
+}
+
 /* Bring the model to `now`, applying every timer that fell due. */
 static void step(struct ups *u, uint64_t now)
 {
@@ -395,11 +406,13 @@ static void step(struct ups *u, uint64_t now)
 
 		if (u->alive && t >= u->linefail_next) {
 			alert(u, '!');
-			u->linefail_next = t + u->p->linefail_repeat_ms;
+			u->linefail_next = next_period(u->linefail_next,
+						       u->p->linefail_repeat_ms, now);
 		}
 		if (u->alive && t >= u->replace_next) {
 			alert(u, '#');
-			u->replace_next = t + u->p->replace_repeat_ms;
+			u->replace_next = next_period(u->replace_next,
+						      u->p->replace_repeat_ms, now);
 		}
 		if (u->alive && t >= u->power_on_alert_at) {
 			alert(u, '?');
@@ -412,12 +425,15 @@ static void step(struct ups *u, uint64_t now)
 		if (u->alive && t >= u->measure_next) {
 			if (u->jlatch & u->alarm_enable)
 				alert(u, '&'); /* ULS p.25: every 2 min */
-			u->measure_next = t + 120000;
+			u->measure_next = next_period(u->measure_next, 120000, now);
 		}
 		u->t = t;
 		if (last)
-			break;
+			return;
 	}
+	/* NEVER(): every pass consumes a timer, and there are few of them */
+	integrate(u, now);
+	update_source(u, now);
 }
 
 /* When does the charge reach `level` at the present rate? */
