@@ -255,6 +255,8 @@ static void die(struct ups *u)
 	u->sent_linefail = u->sent_lowbatt = false;
 	u->linefail_next = u->replace_next = UPS_NEVER;
 	u->power_on_alert_at = u->eeprom_alert_at = UPS_NEVER;
+	u->turn_on_at = UPS_NEVER; /* nothing happens until the line returns */
+	u->sd = SD_NONE;
 }
 
 static void revive(struct ups *u, uint64_t now)
@@ -283,7 +285,8 @@ static void update_source(struct ups *u, uint64_t now)
 		else
 			u->cause = 'R'; /* frequency out of tolerance */
 		/* ULS p.24: `!` on transfer, repeated every 30 s; not for W */
-		if (now >= u->selftest_until || u->simfail_until > now) {
+		if (u->alive &&
+		    (now >= u->selftest_until || u->simfail_until > now)) {
 			alert(u, '!');
 			u->sent_linefail = true;
 			u->linefail_next = now + u->p->linefail_repeat_ms;
@@ -371,7 +374,7 @@ static void step(struct ups *u, uint64_t now)
 			u->bypass_change_until = 0;
 		if (u->output_on && u->on_batt && u->charge <= 0.0)
 			output_off(u, OFF_LOWBATT);
-		if (!u->output_on && u->turn_on_at != UPS_NEVER &&
+		if (u->alive && !u->output_on && u->turn_on_at != UPS_NEVER &&
 		    t >= u->turn_on_at)
 			output_on(u);
 		update_source(u, t);
@@ -463,6 +466,8 @@ static uint64_t min_t(uint64_t a, uint64_t b)
 uint64_t ups_next_deadline(const struct ups *u)
 {
 	uint64_t n = UPS_NEVER;
+	if (!u->alive)
+		return n; /* only a line change (ups_set_line) wakes it */
 	if (u->selftest_until)
 		n = min_t(n, u->selftest_until);
 	if (u->simfail_until)
