@@ -212,7 +212,8 @@ static void list_commands(const struct ups_profile *p)
 		char name[8], fams[64], ids[96], reply[64];
 		cmd_byte_name((uint8_t)b, name);
 		families_text(r->families, fams, sizeof fams);
-		snprintf(ids, sizeof ids, "%s%s%s", r->id ? r->id : "(modifier)",
+		snprintf(ids, sizeof ids, "%s%s%s",
+			 r->id ? r->id : (r->flags & CF_UNDOC) ? "(undocumented)" : "(modifier)",
 			 r->id2 ? ", " : "", r->id2 ? r->id2 : "");
 		printf("| `%s` | %s | %s | %s | %s | %s%s%s%s%s%s%s | %s | %s |\n",
 		       name, ids, kinds[r->kind], md_cell(r->reply, reply, sizeof reply), fams,

@@ -1,0 +1,1782 @@
+/*
+ * profile.c - loads a UPS model profile: YAML text in (libyaml document
+ * API), struct ups_profile out.  This file owns the profile schema
+ * documented in docs/profiles.md: the key tables below are the single list
+ * of accepted keys, their types, ranges and destinations, so a new key is
+ * one table row plus one line of documentation.  Unknown keys are errors.
+ * Every error lands in the caller's struct ups_diag as file:line:col plus
+ * a message; nothing is printed.  The only I/O is reading profile files
+ * (prof_load and `inherit`).
+ */
+#include "upssim/profile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "upssim/cmdtab.h"
+
+#define MAX_DEPTH 4              /* `inherit` levels below the top document */
+#define MAX_DOCS (MAX_DEPTH + 1)
+#define MAX_TEXT (1024 * 1024)   /* far above any real profile (~5 KiB) */
+#define MAX_CMDSET 256
+#define MAX_EXTRAS ((int)(sizeof ((struct ups_profile *)0)->extras / \
+			  sizeof ((struct ups_profile *)0)->extras[0]))
+/*
+ * UPS-Link alert characters (ULS p.24-25, protocol-facts §5) and `|`/`&`:
+ * NUT and apcupsd pull these out of every reply (protocol-facts §6), so a
+ * value containing one would reach the client mangled.
+ */
+#define ALERT_CHARS "!$%+#?=*|&"
+
+static const char family_list[] = "smart-ups-old, smart-ups-2g, smart-ups-3g, "
+				  "matrix-ups, smart-ups-vs, back-ups-pro";
+
+static const struct {
+	enum ups_family fam;
+	const char *name;
+} families[] = {
+	{ UPS_FAM_OLD, "smart-ups-old" },
+	{ UPS_FAM_SU2, "smart-ups-2g" },
+	{ UPS_FAM_SU3, "smart-ups-3g" },
+	{ UPS_FAM_MATRIX, "matrix-ups" },
+	{ UPS_FAM_VS, "smart-ups-vs" },
+	{ UPS_FAM_BUP, "back-ups-pro" },
+};
+
+enum ups_family prof_family_from_name(const char *s)
+{
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+		if (strcmp(s, families[i].name) == 0)
+			return families[i].fam;
+	return 0;
+}
+
+const char *prof_family_name(enum ups_family f)
+{
+	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+		if (families[i].fam == f)
+			return families[i].name;
+	return "unknown";
+}
+
+/* ------------------------------------------------------------------ */
+/* Parse state                                                         */
+
+/** Where a value came from: document index and 1-based position. */
+struct origin {
+	int doc;
+	int line, col;
+};
+
+/** One document's commands.add / commands.remove, applied in order. */
+struct cmdset {
+	uint8_t add[MAX_CMDSET], remove[MAX_CMDSET];
+	size_t n_add, n_remove;
+	struct origin add_at, remove_at;
+};
+
+/** State shared by the top document and every profile it inherits. */
+struct ctx {
+	struct ups_diag *diag;
+	char src[MAX_DOCS][256];
+	int n_docs;
+	struct cmdset cmds[MAX_DOCS]; /* root ancestor first */
+	int n_cmds;
+	struct origin eeprom_at[128];  /* key of each eeprom list */
+};
+
+enum field_type {
+	T_TEXT = 1, /* UTF-8 text, no control characters */
+	T_STR,      /* byte string (YAML \xNN escapes give bytes) */
+	T_INT,
+	T_U8,
+	T_U32,
+	T_DBL,
+	T_BOOL,
+	T_FLAG2,    /* one of two words: first = false, second = true */
+	T_CHAR,     /* one character out of `choices` */
+};
+
+/* String checks (T_STR) */
+enum {
+	S_PRINT = 1u << 0,   /* printable ASCII, no alert characters */
+	S_NOLINE = 1u << 1,  /* no CR / LF */
+	S_NODOT = 1u << 2,   /* no '.' (field separator of the `a` reply) */
+	S_LEN3 = 1u << 3,    /* empty or exactly 3 characters */
+	S_DATE = 1u << 4,    /* empty or "nn/nn/nn" */
+	S_BFMT = 1u << 5,    /* empty or SKU.FW.C (NUT's regex for `b`) */
+	S_PAD8 = 1u << 6,    /* padded to 8 with spaces (`c`, ULS p.17) */
+	S_NOHYPHEN = 1u << 7, /* `-` not allowed in c / x text (ULS p.17-18) */
+	S_NUL_OK = 1u << 8,  /* NUL bytes allowed (command byte lists) */
+};
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t off, size;
+	double lo, hi;
+	const char *choices;
+	unsigned flags;
+};
+
+struct section {
+	const char *name;
+	const struct field *f;
+	size_t n;
+};
+
+#define MAX_SECT 12   /* sections[] below, top level included */
+#define MAX_FIELDS 16 /* keys per section (walk_section's `seen` bits) */
+
+/** One YAML document being applied on top of the profile. */
+struct doc {
+	struct ctx *cx;
+	int idx;
+	int depth;
+	yaml_document_t *y;
+	struct ups_profile *p;
+	bool inherited;
+	bool has_family;
+	const yaml_node_t *field_node[MAX_SECT][MAX_FIELDS]; /* last given */
+};
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics                                                         */
+
+static struct origin origin_of(const struct doc *d, const yaml_node_t *n)
+{
+	struct origin o = { d->idx, 0, 0 };
+	if (n) {
+		o.line = (int)n->start_mark.line + 1;
+		o.col = (int)n->start_mark.column + 1;
+	}
+	return o;
+}
+
+static enum ups_rc vfail_at(struct ctx *cx, struct origin o, const char *fmt,
+			    va_list ap) __attribute__((format(printf, 3, 0)));
+static enum ups_rc vfail_at(struct ctx *cx, struct origin o, const char *fmt,
+			    va_list ap)
+{
+	char msg[sizeof cx->diag->msg];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	ups_diag_set(cx->diag, cx->src[o.doc], o.line, o.col, "%s", msg);
+	return UPS_EPARSE;
+}
+
+static enum ups_rc fail_at(struct ctx *cx, struct origin o, const char *fmt,
+			   ...) __attribute__((format(printf, 3, 4)));
+static enum ups_rc fail_at(struct ctx *cx, struct origin o, const char *fmt,
+			   ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum ups_rc rc = vfail_at(cx, o, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static enum ups_rc fail(struct doc *d, const yaml_node_t *n, const char *fmt,
+			...) __attribute__((format(printf, 3, 4)));
+static enum ups_rc fail(struct doc *d, const yaml_node_t *n, const char *fmt,
+			...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum ups_rc rc = vfail_at(d->cx, origin_of(d, n), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/** Quote user text for a message: escapes, and cut after 40 characters. */
+static const char *show(char *buf, size_t cap, const void *s, size_t n)
+{
+	const unsigned char *c = s;
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 8 < cap; i++) {
+		if (i == 40) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c[i] >= 0x20 && c[i] < 0x7F && c[i] != '"' && c[i] != '\\')
+			buf[o++] = (char)c[i];
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\x%02X", c[i]);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node helpers                                                        */
+
+static yaml_node_t *node(const struct doc *d, int i)
+{
+	return yaml_document_get_node(d->y, i);
+}
+
+static const char *kind_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE: return "mapping";
+	case YAML_SEQUENCE_NODE: return "list";
+	default: return "single value";
+	}
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *s = (const char *)n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+	return len == 0 || (len == 1 && s[0] == '~') ||
+	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
+			     !memcmp(s, "NULL", 4)));
+}
+
+/** Does scalar node @p n spell @p word exactly? */
+static bool scalar_is(const yaml_node_t *n, const char *word)
+{
+	size_t len = strlen(word);
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.length == len &&
+	       memcmp(n->data.scalar.value, word, len) == 0;
+}
+
+static const char *scalar_show(const yaml_node_t *n, char *buf, size_t cap)
+{
+	return show(buf, cap, n->data.scalar.value, n->data.scalar.length);
+}
+
+static enum ups_rc need_scalar(struct doc *d, const yaml_node_t *n,
+			       const char *path)
+{
+	if (n->type == YAML_SCALAR_NODE)
+		return UPS_OK;
+	return fail(d, n, "%s: expected a single value, got a %s", path,
+		    kind_name(n));
+}
+
+/** Decode one UTF-8 sequence at @p s (libyaml output is valid UTF-8). */
+static unsigned utf8_next(const unsigned char *s, size_t n, size_t *i)
+{
+	unsigned c = s[*i];
+	int more = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+	unsigned cp = more == 0 ? c : c & (0x3Fu >> more);
+	(*i)++;
+	for (int k = 0; k < more; k++) {
+		if (*i >= n || (s[*i] & 0xC0) != 0x80)
+			return 0xFFFD;
+		cp = (cp << 6) | (s[(*i)++] & 0x3Fu);
+	}
+	return cp;
+}
+
+/**
+ * Copy a scalar into @p out (capacity @p cap including the NUL) as bytes:
+ * code points up to U+00FF become one byte each, so YAML "\x81" is the
+ * byte 0x81.  T_TEXT-style UTF-8 is kept as it is when @p utf8.
+ */
+static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
+			     const char *path, char *out, size_t cap,
+			     size_t *outlen, unsigned flags, bool utf8)
+{
+	char q[192];
+	enum ups_rc rc = need_scalar(d, n, path);
+	if (rc)
+		return rc;
+	const unsigned char *s = n->data.scalar.value;
+	size_t len = n->data.scalar.length, o = 0, chars = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t at = i;
+		unsigned cp = utf8_next(s, len, &i);
+		chars++;
+		if (cp == 0 && !(flags & S_NUL_OK))
+			return fail(d, n, "%s: NUL characters are not allowed",
+				    path);
+		if (utf8) {
+			if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+				return fail(d, n, "%s: control character U+%04X "
+					    "is not allowed", path, cp);
+		} else if (cp > 0xFF) {
+			return fail(d, n, "%s: character U+%04X is not a byte "
+				    "(write bytes 0x80-0xFF as \"\\xNN\")",
+				    path, cp);
+		} else if ((flags & S_PRINT) && (cp < 0x20 || cp > 0x7E)) {
+			return fail(d, n, "%s: byte 0x%02X is not printable "
+				    "ASCII (only 0x20-0x7E are allowed here)",
+				    path, cp);
+		} else if ((flags & S_PRINT) && strchr(ALERT_CHARS, (int)cp)) {
+			return fail(d, n, "%s: \"%s\" contains \"%c\", a "
+				    "UPS-Link alert character (clients take "
+				    "those out of replies)", path,
+				    scalar_show(n, q, sizeof q), (char)cp);
+		} else if ((flags & S_NOLINE) && (cp == '\r' || cp == '\n')) {
+			return fail(d, n, "%s: CR and LF are not allowed (they "
+				    "end the reply line)", path);
+		}
+		if ((flags & S_NODOT) && cp == '.')
+			return fail(d, n, "%s: \".\" is not allowed (it "
+				    "separates the fields of the a reply)", path);
+		if ((flags & S_NOHYPHEN) && cp == '-')
+			return fail(d, n, "%s: \"-\" is not allowed (ULS p.17: "
+				    "c and x text cannot contain it)", path);
+		if (utf8) {
+			size_t w = i - at;
+			if (o + w < cap)
+				memcpy(out + o, s + at, w);
+			o += w;
+		} else {
+			if (o + 1 < cap)
+				out[o] = (char)cp;
+			o++;
+		}
+	}
+	if (o >= cap)
+		return fail(d, n, "%s: too long (%zu characters, at most %zu)",
+			    path, utf8 ? chars : o, cap - 1);
+	out[o] = '\0';
+	if (outlen)
+		*outlen = o;
+	return UPS_OK;
+}
+
+/** Only digits, sign, point, exponent, hex: keeps strtod off "nan", "inf". */
+static bool number_chars(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789+-.eExXabcdefABCDEF", s[i]))
+			return false;
+	return n > 0;
+}
+
+static enum ups_rc get_number(struct doc *d, const yaml_node_t *n,
+			      const char *path, bool integer, double lo,
+			      double hi, double *out)
+{
+	char q[192];
+	enum ups_rc rc = need_scalar(d, n, path);
+	if (rc)
+		return rc;
+	const char *s = (const char *)n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+	char *end = NULL;
+	double v = 0;
+	bool ok = number_chars(s, len) && strlen(s) == len;
+	if (ok && integer) {
+		const char *digits = s + (s[0] == '+' || s[0] == '-');
+		bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+		errno = 0;
+		long long ll = strtoll(s, &end, hex ? 16 : 10);
+		ok = end == s + len && errno == 0;
+		v = (double)ll;
+	} else if (ok) {
+		errno = 0;
+		v = strtod(s, &end);
+		ok = end == s + len && errno == 0 && isfinite(v) &&
+		     !strpbrk(s, "xX");
+	}
+	if (!ok)
+		return fail(d, n, "%s: expected %s, got \"%s\"", path,
+			    integer ? "a whole number" : "a number",
+			    scalar_show(n, q, sizeof q));
+	if (v < lo || v > hi)
+		return fail(d, n, "%s: %s is out of range (%.15g to %.15g)",
+			    path, scalar_show(n, q, sizeof q), lo, hi);
+	*out = v;
+	return UPS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Key tables: the profile schema (docs/profiles.md)                   */
+
+#define F(k, t, m, ...) \
+	{ .key = (k), .type = (t), .off = offsetof(struct ups_profile, m), \
+	  .size = sizeof ((struct ups_profile *)0)->m, __VA_ARGS__ }
+#define MS 4294967295.0 /* uint32_t milliseconds */
+
+static const struct field top_f[] = {
+	F("description", T_TEXT, description),
+	F("measure_ups", T_BOOL, measure_ups),
+};
+
+/* ULS §3.2 and protocol-facts §2 */
+static const struct field identity_f[] = {
+	F("model", T_STR, model, .flags = S_PRINT),
+	F("firmware_v", T_STR, firmware_v, .flags = S_PRINT | S_LEN3),
+	F("firmware_b", T_STR, firmware_b, .flags = S_PRINT | S_BFMT),
+	F("serial", T_STR, serial, .flags = S_PRINT),
+	F("manufactured", T_STR, mfr_date, .flags = S_PRINT | S_DATE),
+	F("battery_date", T_STR, battery_date,
+	  .flags = S_PRINT | S_DATE | S_NOHYPHEN),
+	F("ups_id", T_STR, ups_id, .flags = S_PRINT | S_PAD8 | S_NOHYPHEN),
+	F("copyright", T_STR, copyright, .flags = S_PRINT),
+};
+
+/* ULS p.7 (V third character), p.16 (^V) */
+static const struct field voltage_f[] = {
+	F("nominal", T_INT, nominal_voltage, .lo = 50, .hi = 300),
+	F("locale", T_CHAR, locale, .choices = "ADIMJ"),
+	F("frequency", T_DBL, nominal_freq, .lo = 40, .hi = 70),
+	F("matrix_select", T_CHAR, matrix_voltage_select, .choices = "AMI"),
+};
+
+/* ULS p.11 (`a`), NUT-GIT (4th field) */
+static const struct field link_f[] = {
+	F("level", T_STR, level, .flags = S_PRINT | S_NODOT),
+	F("alerts", T_STR, alerts, .flags = S_NOLINE | S_NODOT),
+	F("extension", T_STR, a_extension, .flags = S_NOLINE | S_NODOT),
+};
+
+/* protocol-facts ⚠ quirks */
+static const struct field behaviour_f[] = {
+	F("unsupported", T_FLAG2, unsupported_silent, .choices = "NA|silent"),
+	F("shutdown_reply", T_STR, shutdown_ok, .choices = "OK|*"),
+	F("dump_double_hash", T_BOOL, dump_double_hash),
+	F("serial_nuls", T_BOOL, serial_nuls),
+	F("s_on_line", T_FLAG2, s_on_line_ok, .choices = "NA|OK"),
+	F("dip", T_U8, dip, .lo = 0, .hi = 255),
+	F("dip_edit_mask", T_U8, dip_edit_mask, .lo = 0, .hi = 255),
+};
+
+static const struct field timing_f[] = {
+	F("two_press_gap", T_U32, two_press_gap_ms, .lo = 0, .hi = MS),
+	F("entry_timeout", T_U32, entry_timeout_ms, .lo = 0, .hi = MS),
+	F("selftest", T_U32, selftest_ms, .lo = 0, .hi = MS),
+	F("test_result", T_U32, test_result_ms, .lo = 0, .hi = MS),
+	F("simulated_failure", T_U32, sim_fail_ms, .lo = 0, .hi = MS),
+	F("eeprom_alert", T_U32, eeprom_alert_ms, .lo = 0, .hi = MS),
+	F("linefail_repeat", T_U32, linefail_repeat_ms, .lo = 0, .hi = MS),
+	F("replace_repeat", T_U32, replace_repeat_ms, .lo = 0, .hi = MS),
+	F("power_on_alert", T_U32, power_on_alert_ms, .lo = 0, .hi = MS),
+	F("bypass", T_U32, bypass_ms, .lo = 0, .hi = MS),
+};
+
+static const struct field electrical_f[] = {
+	F("rated_va", T_DBL, rated_va, .lo = 0, .hi = 1e6),
+	F("rated_w", T_DBL, rated_w, .lo = 0, .hi = 1e6),
+	F("line_voltage", T_DBL, line_voltage, .lo = 0, .hi = 999.9),
+	F("line_frequency", T_DBL, line_freq, .lo = 0, .hi = 99.99),
+	F("load", T_DBL, load_pct, .lo = 0, .hi = 200),
+	F("temperature", T_DBL, temperature_c, .lo = -40, .hi = 150),
+	F("boost_below", T_DBL, boost_below_v, .lo = 0, .hi = 999.9),
+	F("trim_above", T_DBL, trim_above_v, .lo = 0, .hi = 999.9),
+	F("boost_gain", T_DBL, boost_gain, .lo = 0.5, .hi = 2),
+	F("trim_gain", T_DBL, trim_gain, .lo = 0.5, .hi = 2),
+};
+
+static const struct field battery_f[] = {
+	F("nominal_voltage", T_DBL, battery_nominal_v, .lo = 1, .hi = 999),
+	F("float_voltage", T_DBL, battery_float_v, .lo = 0, .hi = 99.99),
+	F("charge", T_DBL, battery_charge, .lo = 0, .hi = 100),
+	F("runtime_full_load", T_DBL, runtime_full_load_min, .lo = 0.1,
+	  .hi = 9999),
+	F("runtime_exponent", T_DBL, runtime_exponent, .lo = 0.5, .hi = 4),
+	F("recharge_rate", T_DBL, recharge_pct_per_h, .lo = 0.1, .hi = 1000),
+	F("calibration_stop", T_DBL, calibration_stop_pct, .lo = 0, .hi = 100),
+	F("packs", T_INT, battery_packs, .lo = 0, .hi = 999),
+	F("bad_packs", T_INT, bad_packs, .lo = 0, .hi = 999),
+	F("packs_editable", T_BOOL, packs_editable),
+};
+
+/* ULS §4 Measure-UPS */
+static const struct field accessory_f[] = {
+	F("ambient", T_DBL, ambient_c, .lo = -40, .hi = 99.99),
+	F("humidity", T_DBL, humidity_pct, .lo = 0, .hi = 100),
+	F("contacts", T_U8, contacts, .lo = 0, .hi = 255),
+	F("firmware", T_STR, measure_fw, .flags = S_PRINT | S_LEN3),
+	F("alarm_enable", T_U8, alarm_enable, .lo = 0, .hi = 255),
+};
+
+#define SECT(nm, t) { nm, t, sizeof t / sizeof t[0] }
+enum { SEC_TOP, SEC_IDENTITY, SEC_VOLTAGE, SEC_LINK, SEC_BEHAVIOUR,
+       SEC_TIMING, SEC_ELECTRICAL, SEC_BATTERY, SEC_ACCESSORY, N_SECT };
+_Static_assert(N_SECT <= MAX_SECT, "raise MAX_SECT");
+_Static_assert(sizeof timing_f / sizeof timing_f[0] <= MAX_FIELDS &&
+	       sizeof electrical_f / sizeof electrical_f[0] <= MAX_FIELDS &&
+	       sizeof battery_f / sizeof battery_f[0] <= MAX_FIELDS &&
+	       sizeof identity_f / sizeof identity_f[0] <= MAX_FIELDS,
+	       "raise MAX_FIELDS");
+static const struct section sections[N_SECT] = {
+	[SEC_TOP] = SECT(NULL, top_f),
+	[SEC_IDENTITY] = SECT("identity", identity_f),
+	[SEC_VOLTAGE] = SECT("voltage", voltage_f),
+	[SEC_LINK] = SECT("link", link_f),
+	[SEC_BEHAVIOUR] = SECT("behaviour", behaviour_f),
+	[SEC_TIMING] = SECT("timing", timing_f),
+	[SEC_ELECTRICAL] = SECT("electrical", electrical_f),
+	[SEC_BATTERY] = SECT("battery", battery_f),
+	[SEC_ACCESSORY] = SECT("accessory", accessory_f),
+};
+
+/** Spec defaults (ULS; protocol-facts §7), applied before any document. */
+static void prof_defaults(struct ups_profile *p)
+{
+	memset(p, 0, sizeof *p);
+	*p = (struct ups_profile){
+		.shutdown_ok = "OK",
+		/* ULS says > 1.5 s; NUT's K..K gap is ~1.5 s (facts §6.1) */
+		.two_press_gap_ms = 1200,
+		.entry_timeout_ms = 5000,
+		.selftest_ms = 8000,             /* ULS p.4 */
+		.test_result_ms = 300000,        /* ULS p.4: 5 min */
+		.sim_fail_ms = 6000,
+		.eeprom_alert_ms = 5000,         /* facts §5 `|` ⚠ */
+		.linefail_repeat_ms = 30000,     /* ULS p.24 */
+		.replace_repeat_ms = 18000000,   /* ULS p.25: 5 h */
+		.power_on_alert_ms = 0,
+		.bypass_ms = 1000,
+		.dip_edit_mask = 0x0F,           /* ULS p.10 */
+		.copyright = "(C) APCC",         /* ULS p.11 */
+		.level = "3",
+		.alerts = "!$%+?=#|",            /* facts §2.3 SU420 */
+		.locale = 'D',
+		.nominal_voltage = 120,
+		.nominal_freq = 60,
+		.battery_nominal_v = 24,
+		.battery_float_v = 27.40,        /* facts §7 */
+		.runtime_full_load_min = 6.5,
+		.runtime_exponent = 1.5,
+		.recharge_pct_per_h = 30,
+		.calibration_stop_pct = 25,      /* ULS p.5 */
+		.line_voltage = 120.0,
+		.line_freq = 60.00,
+		.load_pct = 25,
+		.temperature_c = 31.0,
+		.battery_charge = 100,
+		.boost_gain = 1.12,
+		.trim_gain = 0.88,
+		.ups_id = "UPS_IDEN",            /* facts §4.3 ⚠ real units */
+		.matrix_voltage_select = 'A',    /* ULS p.16 */
+		.ambient_c = 24.5,
+		.humidity_pct = 41.2,
+		.measure_fw = "4Kx",             /* ULS p.27 */
+		.alarm_enable = 0xFF,
+	};
+}
+
+/* ------------------------------------------------------------------ */
+/* Scalar fields                                                       */
+
+static bool b_format_ok(const char *s)
+{
+	/* NUT-T: ^[[:alnum:]]+\.[[:alnum:]]+\.[[:alnum:]]+$ */
+	int parts = 1, run = 0;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!run)
+				return false;
+			parts++;
+			run = 0;
+		} else if ((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') ||
+			   (*s >= 'a' && *s <= 'z')) {
+			run++;
+		} else {
+			return false;
+		}
+	}
+	return parts == 3 && run > 0;
+}
+
+static bool date_ok(const char *s)
+{
+	for (int i = 0; i < 8; i++) {
+		bool slash = i == 2 || i == 5;
+		if (slash ? s[i] != '/' : (s[i] < '0' || s[i] > '9'))
+			return false;
+	}
+	return s[8] == '\0';
+}
+
+static enum ups_rc str_field(struct doc *d, const struct field *f,
+			     const yaml_node_t *v, const char *path, char *dst)
+{
+	char buf[512], q[192];
+	size_t len = 0;
+	if (f->size > sizeof buf)
+		return UPS_EARG; /* NEVER: table bug */
+	enum ups_rc rc = get_bytes(d, v, path, buf, f->size, &len, f->flags,
+				   f->type == T_TEXT);
+	if (rc)
+		return rc;
+	if (f->choices) {
+		/* "OK|*": the value must be one of the words */
+		bool hit = false;
+		for (const char *w = f->choices; *w;) {
+			size_t wl = strcspn(w, "|");
+			hit |= wl == len && memcmp(w, buf, len) == 0;
+			w += wl + (w[wl] == '|');
+		}
+		if (!hit) {
+			char list[64];
+			size_t o = 0;
+			for (const char *c = f->choices; *c && o + 6 < sizeof list;
+			     c++) {
+				if (*c == '|') {
+					memcpy(list + o, " or ", 4);
+					o += 4;
+				} else {
+					list[o++] = *c;
+				}
+			}
+			list[o] = '\0';
+			return fail(d, v, "%s: expected %s, got \"%s\"", path,
+				    list, show(q, sizeof q, buf, len));
+		}
+	}
+	if ((f->flags & S_LEN3) && len != 0 && len != 3)
+		return fail(d, v, "%s: must be exactly 3 characters (or \"\" "
+			    "for none), got \"%s\"", path,
+			    show(q, sizeof q, buf, len));
+	if ((f->flags & S_DATE) && len != 0 && !date_ok(buf))
+		return fail(d, v, "%s: expected an 8-character date "
+			    "\"mm/dd/yy\", got \"%s\"", path,
+			    show(q, sizeof q, buf, len));
+	if ((f->flags & S_BFMT) && len != 0 && !b_format_ok(buf))
+		return fail(d, v, "%s: expected SKU.FIRMWARE.COUNTRY such as "
+			    "\"601.3.D\" (letters and digits), got \"%s\"",
+			    path, show(q, sizeof q, buf, len));
+	if (f->flags & S_PAD8) {
+		while (len < 8)
+			buf[len++] = ' ';
+		buf[len] = '\0';
+	}
+	memcpy(dst, buf, len + 1);
+	return UPS_OK;
+}
+
+static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
+			       const yaml_node_t *v)
+{
+	const struct section *sec = &sections[si];
+	char path[96], q[192];
+	if (sec->name)
+		snprintf(path, sizeof path, "%s.%s", sec->name, f->key);
+	else
+		snprintf(path, sizeof path, "%s", f->key);
+	d->field_node[si][f - sec->f] = v;
+
+	void *dst = (char *)d->p + f->off;
+	double num;
+	enum ups_rc rc;
+	switch (f->type) {
+	case T_TEXT:
+	case T_STR:
+		return str_field(d, f, v, path, dst);
+	case T_INT:
+	case T_U8:
+	case T_U32:
+		rc = get_number(d, v, path, true, f->lo, f->hi, &num);
+		if (rc)
+			return rc;
+		if (f->type == T_INT && f->size == sizeof(int))
+			*(int *)dst = (int)num;
+		else if (f->type == T_U8 && f->size == sizeof(uint8_t))
+			*(uint8_t *)dst = (uint8_t)num;
+		else if (f->type == T_U32 && f->size == sizeof(uint32_t))
+			*(uint32_t *)dst = (uint32_t)num;
+		else
+			return UPS_EARG; /* NEVER: table bug */
+		return UPS_OK;
+	case T_DBL:
+		if (f->size != sizeof(double))
+			return UPS_EARG;
+		return get_number(d, v, path, false, f->lo, f->hi, dst);
+	case T_BOOL:
+		if ((rc = need_scalar(d, v, path)))
+			return rc;
+		if (scalar_is(v, "true") || scalar_is(v, "True") ||
+		    scalar_is(v, "TRUE"))
+			*(bool *)dst = true;
+		else if (scalar_is(v, "false") || scalar_is(v, "False") ||
+			 scalar_is(v, "FALSE"))
+			*(bool *)dst = false;
+		else
+			return fail(d, v, "%s: expected true or false, got \"%s\"",
+				    path, scalar_show(v, q, sizeof q));
+		return UPS_OK;
+	case T_FLAG2: {
+		if ((rc = need_scalar(d, v, path)))
+			return rc;
+		size_t wl = strcspn(f->choices, "|");
+		const char *second = f->choices + wl + 1;
+		if (v->data.scalar.length == wl &&
+		    !memcmp(v->data.scalar.value, f->choices, wl))
+			*(bool *)dst = false;
+		else if (scalar_is(v, second))
+			*(bool *)dst = true;
+		else
+			return fail(d, v, "%s: expected %.*s or %s, got \"%s\"",
+				    path, (int)wl, f->choices, second,
+				    scalar_show(v, q, sizeof q));
+		return UPS_OK;
+	}
+	case T_CHAR:
+		if ((rc = need_scalar(d, v, path)))
+			return rc;
+		if (v->data.scalar.length != 1 ||
+		    !strchr(f->choices, v->data.scalar.value[0]) ||
+		    v->data.scalar.value[0] == '\0') {
+			char list[32];
+			size_t o = 0;
+			for (const char *c = f->choices; *c && o + 4 < sizeof list;
+			     c++)
+				o += (size_t)snprintf(list + o, sizeof list - o,
+						      "%s%c", o ? " " : "", *c);
+			return fail(d, v, "%s: expected one of %s, got \"%s\"",
+				    path, list, scalar_show(v, q, sizeof q));
+		}
+		*(char *)dst = (char)v->data.scalar.value[0];
+		return UPS_OK;
+	}
+	return UPS_EARG;
+}
+
+static const struct field *find_field(const struct section *sec,
+				      const yaml_node_t *k)
+{
+	for (size_t i = 0; i < sec->n; i++)
+		if (scalar_is(k, sec->f[i].key))
+			return &sec->f[i];
+	return NULL;
+}
+
+static enum ups_rc need_key(struct doc *d, const yaml_node_t *k)
+{
+	if (k->type == YAML_SCALAR_NODE)
+		return UPS_OK;
+	return fail(d, k, "keys must be plain words, got a %s", kind_name(k));
+}
+
+static enum ups_rc walk_section(struct doc *d, int si, const yaml_node_t *v)
+{
+	const struct section *sec = &sections[si];
+	char q[192];
+	if (is_null(v))
+		return UPS_OK; /* "battery:" with nothing under it */
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(d, v, "%s: expected a mapping (key: value ...), got "
+			    "a %s", sec->name, kind_name(v));
+	unsigned seen = 0;
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
+	     pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(d, pr->key), *val = node(d, pr->value);
+		enum ups_rc rc = need_key(d, k);
+		if (rc)
+			return rc;
+		const struct field *f = find_field(sec, k);
+		if (!f) {
+			char keys[160];
+			size_t o = 0;
+			for (size_t i = 0; i < sec->n && o < sizeof keys; i++)
+				o += (size_t)snprintf(keys + o, sizeof keys - o,
+						      "%s%s", i ? ", " : "",
+						      sec->f[i].key);
+			return fail(d, k, "unknown key \"%s\" in section \"%s\" "
+				    "(known: %s)", scalar_show(k, q, sizeof q),
+				    sec->name, keys);
+		}
+		unsigned bit = 1u << (f - sec->f);
+		if (seen & bit)
+			return fail(d, k, "%s.%s: duplicate key", sec->name,
+				    f->key);
+		seen |= bit;
+		if ((rc = apply_field(d, si, f, val)))
+			return rc;
+	}
+	return UPS_OK;
+}
+
+/** Position of the last node given for sections[si] key @p key, or NULL. */
+static const yaml_node_t *field_node(const struct doc *d, int si,
+				     const char *key)
+{
+	for (size_t i = 0; i < sections[si].n; i++)
+		if (!strcmp(sections[si].f[i].key, key))
+			return d->field_node[si][i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Structured keys: family, commands, eeprom, dump_extra               */
+
+/**
+ * A command byte written as one character, "^X" (control character, as
+ * ULS names them) or a "\xNN" escape.  Sets *@p out.
+ */
+static enum ups_rc cmd_byte(struct doc *d, const yaml_node_t *n,
+			    const char *path, uint8_t *out)
+{
+	char buf[8], q[192];
+	size_t len = 0;
+	enum ups_rc rc = need_scalar(d, n, path);
+	if (rc)
+		return rc;
+	if (n->data.scalar.length <= 6 &&
+	    get_bytes(d, n, path, buf, sizeof buf, &len, S_NUL_OK, false) ==
+		    UPS_OK) {
+		unsigned char c0 = (unsigned char)buf[0],
+			      c1 = (unsigned char)buf[1];
+		if (len == 1) {
+			*out = c0;
+			return UPS_OK;
+		}
+		if (len == 2 && c0 == '^' && c1 == '?') {
+			*out = 0x7F;
+			return UPS_OK;
+		}
+		if (len == 2 && c0 == '^' &&
+		    ((c1 >= '@' && c1 <= '_') || (c1 >= 'a' && c1 <= 'z'))) {
+			*out = (uint8_t)(c1 & 0x1F);
+			return UPS_OK;
+		}
+	}
+	return fail(d, n, "%s: \"%s\" is not a command byte (write one "
+		    "character, ^X for a control character, or \"\\xNN\")",
+		    path, scalar_show(n, q, sizeof q));
+}
+
+static enum ups_rc do_family(struct doc *d, const yaml_node_t *v)
+{
+	char buf[32], q[192];
+	enum ups_rc rc = need_scalar(d, v, "family");
+	if (rc)
+		return rc;
+	enum ups_family f = 0;
+	if (v->data.scalar.length < sizeof buf) {
+		memcpy(buf, v->data.scalar.value, v->data.scalar.length);
+		buf[v->data.scalar.length] = '\0';
+		f = prof_family_from_name(buf);
+	}
+	if (!f)
+		return fail(d, v, "family: unknown family \"%s\" (expected one "
+			    "of: %s)", scalar_show(v, q, sizeof q), family_list);
+	d->p->family = f;
+	d->has_family = true;
+	return UPS_OK;
+}
+
+static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
+{
+	struct ups_profile *p = d->p;
+	if (is_null(v)) {
+		p->n_extras = 0; /* "extras: ~" drops the inherited ones */
+		return UPS_OK;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(d, v, "commands.extras: expected a list of "
+			    "{ byte: ..., reply: ... }, got a %s", kind_name(v));
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(d, *it);
+		const yaml_node_t *nb = NULL, *nr = NULL;
+		char q[192];
+		if (e->type != YAML_MAPPING_NODE)
+			return fail(d, e, "commands.extras: each entry is a "
+				    "mapping { byte: ..., reply: ... }, got a %s",
+				    kind_name(e));
+		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
+		     pr < e->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node(d, pr->key);
+			enum ups_rc rc = need_key(d, k);
+			if (rc)
+				return rc;
+			const yaml_node_t **slot = scalar_is(k, "byte") ? &nb :
+						   scalar_is(k, "reply") ? &nr :
+						   NULL;
+			if (!slot)
+				return fail(d, k, "unknown key \"%s\" in section "
+					    "\"commands.extras\" (known: byte, "
+					    "reply)", scalar_show(k, q, sizeof q));
+			if (*slot)
+				return fail(d, k, "commands.extras: duplicate key");
+			*slot = node(d, pr->value);
+		}
+		if (!nb || !nr)
+			return fail(d, e, "commands.extras: each entry needs both "
+				    "\"byte\" and \"reply\"");
+		struct prof_extra x = { 0 };
+		enum ups_rc rc = cmd_byte(d, nb, "commands.extras.byte", &x.byte);
+		if (!rc)
+			rc = get_bytes(d, nr, "commands.extras.reply", x.reply,
+				       sizeof x.reply, NULL, S_PRINT, false);
+		if (rc)
+			return rc;
+		int i = 0;
+		while (i < p->n_extras && p->extras[i].byte != x.byte)
+			i++;
+		if (i == MAX_EXTRAS)
+			return fail(d, e, "commands.extras: too many extras (at "
+				    "most %d)", MAX_EXTRAS);
+		p->extras[i] = x;
+		if (i == p->n_extras)
+			p->n_extras++;
+	}
+	return UPS_OK;
+}
+
+static enum ups_rc do_commands(struct doc *d, const yaml_node_t *v)
+{
+	struct ctx *cx = d->cx;
+	if (is_null(v))
+		return UPS_OK;
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(d, v, "commands: expected a mapping (add, remove, "
+			    "extras), got a %s", kind_name(v));
+	if (cx->n_cmds >= MAX_DOCS)
+		return UPS_EARG; /* NEVER: one commands section per document */
+	struct cmdset *cs = &cx->cmds[cx->n_cmds++];
+	memset(cs, 0, sizeof *cs);
+	unsigned seen = 0;
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
+	     pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(d, pr->key), *val = node(d, pr->value);
+		char buf[MAX_CMDSET + 1], q[192];
+		enum ups_rc rc = need_key(d, k);
+		if (rc)
+			return rc;
+		unsigned bit = scalar_is(k, "add") ? 1u :
+			       scalar_is(k, "remove") ? 2u :
+			       scalar_is(k, "extras") ? 4u : 0u;
+		if (!bit)
+			return fail(d, k, "unknown key \"%s\" in section "
+				    "\"commands\" (known: add, remove, extras)",
+				    scalar_show(k, q, sizeof q));
+		if (seen & bit)
+			return fail(d, k, "commands.%s: duplicate key",
+				    scalar_show(k, q, sizeof q));
+		seen |= bit;
+		if (bit == 4u) {
+			rc = do_extras(d, val);
+		} else {
+			size_t n = 0;
+			const char *path = bit == 1u ? "commands.add" :
+				"commands.remove";
+			rc = get_bytes(d, val, path, buf, sizeof buf, &n,
+				       S_NUL_OK, false);
+			if (!rc && bit == 1u) {
+				memcpy(cs->add, buf, n);
+				cs->n_add = n;
+				cs->add_at = origin_of(d, val);
+			} else if (!rc) {
+				memcpy(cs->remove, buf, n);
+				cs->n_remove = n;
+				cs->remove_at = origin_of(d, val);
+			}
+		}
+		if (rc)
+			return rc;
+	}
+	return UPS_OK;
+}
+
+/** Is @p b a command whose value list `-` cycles through (cmdtab)? */
+static bool editable(uint8_t b)
+{
+	const struct cmd_def *row = cmd_lookup(b);
+	return b < 128 && row && (row->flags & CF_EDITABLE);
+}
+
+static enum ups_rc eeprom_values(struct doc *d, const yaml_node_t *v,
+				 const char *path, struct prof_enum *e)
+{
+	char q[192], q2[192];
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(d, v, "%s.values: expected a list such as [\"132\", "
+			    "\"135\"], got a %s", path, kind_name(v));
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = node(d, *it);
+		char buf[64], vpath[112];
+		size_t len = 0;
+		snprintf(vpath, sizeof vpath, "%s.values", path);
+		if (e->count == PROF_MAX_VALUES)
+			return fail(d, n, "%s: too many values (at most %d)",
+				    vpath, PROF_MAX_VALUES);
+		enum ups_rc rc = get_bytes(d, n, vpath, buf, sizeof buf, &len,
+					   S_PRINT, false);
+		if (rc)
+			return rc;
+		if (len == 0)
+			return fail(d, n, "%s: empty value", vpath);
+		if (len > PROF_MAX_WIDTH)
+			return fail(d, n, "%s: value \"%s\" is %zu characters "
+				    "wide, at most %d", vpath,
+				    show(q, sizeof q, buf, len), len,
+				    PROF_MAX_WIDTH);
+		if (e->count && (int)len != e->width)
+			return fail(d, n, "%s: values must all have the same "
+				    "width (got \"%s\" after \"%s\")", path,
+				    show(q, sizeof q, buf, len),
+				    show(q2, sizeof q2, e->values[e->count - 1],
+					 strlen(e->values[e->count - 1])));
+		e->width = (int)len;
+		memcpy(e->values[e->count++], buf, len + 1);
+	}
+	if (!e->count)
+		return fail(d, v, "%s.values: needs 1 to %d values, got none",
+			    path, PROF_MAX_VALUES);
+	return UPS_OK;
+}
+
+static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
+				const yaml_node_t *v, uint8_t b,
+				const char *path)
+{
+	struct prof_enum e = { .present = true };
+	const yaml_node_t *nl = NULL, *nv = NULL, *nd = NULL;
+	char q[192];
+	if (is_null(v)) {
+		/* "u: ~" drops an inherited list */
+		memset(&d->p->eeprom[b], 0, sizeof d->p->eeprom[b]);
+		return UPS_OK;
+	}
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(d, v, "%s: expected a mapping { locale: ..., values: "
+			    "[...], default: ... }, got a %s", path,
+			    kind_name(v));
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
+	     pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *kk = node(d, pr->key);
+		enum ups_rc rc = need_key(d, kk);
+		if (rc)
+			return rc;
+		const yaml_node_t **slot = scalar_is(kk, "locale") ? &nl :
+					   scalar_is(kk, "values") ? &nv :
+					   scalar_is(kk, "default") ? &nd : NULL;
+		if (!slot)
+			return fail(d, kk, "unknown key \"%s\" in section \"%s\" "
+				    "(known: locale, values, default)",
+				    scalar_show(kk, q, sizeof q), path);
+		if (*slot)
+			return fail(d, kk, "%s.%s: duplicate key", path,
+				    scalar_show(kk, q, sizeof q));
+		*slot = node(d, pr->value);
+	}
+	if (!nl)
+		return fail(d, v, "%s: \"locale\" is required (A D I M J, or 4 "
+			    "for all voltage versions; ULS p.15)", path);
+	if (!nv)
+		return fail(d, v, "%s: \"values\" is required", path);
+
+	enum ups_rc rc = need_scalar(d, nl, path);
+	if (rc)
+		return rc;
+	if (nl->data.scalar.length != 1 || !nl->data.scalar.value[0] ||
+	    !strchr("ADIMJ4", nl->data.scalar.value[0]))
+		return fail(d, nl, "%s.locale: expected one of A D I M J 4 (4 = "
+			    "all voltage versions), got \"%s\"", path,
+			    scalar_show(nl, q, sizeof q));
+	e.locale = (char)nl->data.scalar.value[0];
+	if ((rc = eeprom_values(d, nv, path, &e)))
+		return rc;
+	if (nd) {
+		char buf[64], dpath[112];
+		size_t len = 0;
+		snprintf(dpath, sizeof dpath, "%s.default", path);
+		if ((rc = get_bytes(d, nd, dpath, buf, sizeof buf, &len, S_PRINT,
+				    false)))
+			return rc;
+		e.def = -1;
+		for (int i = 0; i < e.count && e.def < 0; i++)
+			if (!strcmp(e.values[i], buf))
+				e.def = i;
+		if (e.def < 0)
+			return fail(d, nd, "%s: default \"%s\" is not one of the "
+				    "values", path, show(q, sizeof q, buf, len));
+	}
+	d->p->eeprom[b] = e;
+	d->cx->eeprom_at[b] = origin_of(d, k);
+	return UPS_OK;
+}
+
+static enum ups_rc do_eeprom(struct doc *d, const yaml_node_t *v)
+{
+	if (is_null(v))
+		return UPS_OK;
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(d, v, "eeprom: expected a mapping of command: "
+			    "{ locale, values, default }, got a %s",
+			    kind_name(v));
+	bool seen[128] = { false };
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
+	     pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(d, pr->key), *val = node(d, pr->value);
+		char path[32], nm[8];
+		uint8_t b = 0;
+		enum ups_rc rc = need_key(d, k);
+		if (!rc)
+			rc = cmd_byte(d, k, "eeprom", &b);
+		if (rc)
+			return rc;
+		snprintf(path, sizeof path, "eeprom.%s", cmd_byte_name(b, nm));
+		if (!editable(b))
+			return fail(d, k, "%s: %s is not a customizing command "
+				    "(only commands that \"-\" cycles through "
+				    "take a value list)", path, nm);
+		if (seen[b])
+			return fail(d, k, "%s: duplicate key", path);
+		seen[b] = true;
+		if ((rc = eeprom_entry(d, k, val, b, path)))
+			return rc;
+	}
+	return UPS_OK;
+}
+
+/** "uA43110112114108": command, locale, count, width, values (ULS p.15). */
+static enum ups_rc dump_item(struct doc *d, const yaml_node_t *n, int i,
+			     char *out, size_t cap)
+{
+	char path[32], q[192];
+	size_t len = 0;
+	snprintf(path, sizeof path, "dump_extra[%d]", i);
+	enum ups_rc rc = get_bytes(d, n, path, out, cap, &len, S_NOLINE, false);
+	if (rc)
+		return rc;
+	const unsigned char *s = (const unsigned char *)out;
+	if (len < 5 || !editable(s[0]) || !strchr("ADIMJ4", s[1]) ||
+	    !s[1] || s[2] < '1' || s[2] > '8' || s[3] < '1' || s[3] > '8')
+		return fail(d, n, "%s: \"%s\" is not a ^Z item (command, locale, "
+			    "count, width, values; e.g. \"uA43110112114108\")",
+			    path, show(q, sizeof q, out, len));
+	size_t want = (size_t)(s[2] - '0') * (size_t)(s[3] - '0');
+	if (len - 4 != want)
+		return fail(d, n, "%s: \"%s\" has %zu value characters; count %c "
+			    "x width %c needs %zu", path,
+			    show(q, sizeof q, out, len), len - 4, s[2], s[3],
+			    want);
+	for (size_t j = 4; j < len; j++)
+		if (s[j] < 0x20 || s[j] > 0x7E || strchr(ALERT_CHARS, s[j]))
+			return fail(d, n, "%s: value byte 0x%02X is not allowed "
+				    "(printable ASCII without alert characters)",
+				    path, s[j]);
+	return UPS_OK;
+}
+
+static enum ups_rc do_dump_extra(struct doc *d, const yaml_node_t *v)
+{
+	struct ups_profile *p = d->p;
+	p->n_dump_extra = 0; /* a document's list replaces the inherited one */
+	if (is_null(v))
+		return UPS_OK;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(d, v, "dump_extra: expected a list of ^Z items, got "
+			    "a %s", kind_name(v));
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = node(d, *it);
+		if (p->n_dump_extra == PROF_MAX_DUMP_EXTRA)
+			return fail(d, n, "dump_extra: too many items (at most "
+				    "%d)", PROF_MAX_DUMP_EXTRA);
+		enum ups_rc rc = dump_item(d, n, p->n_dump_extra,
+					   p->dump_extra[p->n_dump_extra],
+					   sizeof p->dump_extra[0]);
+		if (rc)
+			return rc;
+		p->n_dump_extra++;
+	}
+	return UPS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Documents                                                           */
+
+static enum ups_rc load_doc(struct ctx *cx, const char *spec,
+			    const char *from, int depth, struct ups_profile *p);
+
+static enum ups_rc do_inherit(struct doc *d, const yaml_node_t *k,
+			      const yaml_node_t *v, bool first)
+{
+	char spec[256], q[192];
+	size_t len = 0;
+	if (!first)
+		return fail(d, k, "inherit: must be the first key (the parent is "
+			    "loaded before this document's keys apply)");
+	enum ups_rc rc = get_bytes(d, v, "inherit", spec, sizeof spec, &len,
+				   S_NOLINE, false);
+	if (rc)
+		return rc;
+	if (len == 0)
+		return fail(d, v, "inherit: expected a profile name or path");
+	if (d->depth >= MAX_DEPTH)
+		return fail(d, v, "inherit: nested more than %d levels deep (is "
+			    "there a loop?)", MAX_DEPTH);
+	rc = load_doc(d->cx, spec, d->cx->src[d->idx], d->depth + 1, d->p);
+	if (rc == UPS_ENOTFOUND)
+		return fail(d, v, "inherit: no profile \"%s\" (built-in names: "
+			    "upssim --list-profiles; or NAME.yaml in "
+			    "UPSSIM_PROFILE_PATH or next to this file)",
+			    show(q, sizeof q, spec, len));
+	d->inherited = true;
+	return rc;
+}
+
+enum top_key { K_INHERIT, K_FAMILY, K_COMMANDS, K_EEPROM, K_DUMP_EXTRA,
+	       K_FIELD, K_SECTION };
+
+static const struct {
+	const char *key;
+	enum top_key kind;
+	int sect;
+} top_keys[] = {
+	{ "inherit", K_INHERIT, 0 },
+	{ "description", K_FIELD, SEC_TOP },
+	{ "family", K_FAMILY, 0 },
+	{ "measure_ups", K_FIELD, SEC_TOP },
+	{ "identity", K_SECTION, SEC_IDENTITY },
+	{ "voltage", K_SECTION, SEC_VOLTAGE },
+	{ "link", K_SECTION, SEC_LINK },
+	{ "commands", K_COMMANDS, 0 },
+	{ "behaviour", K_SECTION, SEC_BEHAVIOUR },
+	{ "timing", K_SECTION, SEC_TIMING },
+	{ "eeprom", K_EEPROM, 0 },
+	{ "dump_extra", K_DUMP_EXTRA, 0 },
+	{ "electrical", K_SECTION, SEC_ELECTRICAL },
+	{ "battery", K_SECTION, SEC_BATTERY },
+	{ "accessory", K_SECTION, SEC_ACCESSORY },
+};
+#define N_TOP_KEYS (sizeof top_keys / sizeof top_keys[0])
+
+static enum ups_rc walk_top(struct doc *d, const yaml_node_t *root)
+{
+	char q[192];
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(d, root, "a profile is a mapping of keys (family: "
+			    "..., identity: ...), got a %s", kind_name(root));
+	unsigned seen = 0;
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+	     pr < root->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(d, pr->key), *v = node(d, pr->value);
+		enum ups_rc rc = need_key(d, k);
+		if (rc)
+			return rc;
+		size_t i = 0;
+		while (i < N_TOP_KEYS && !scalar_is(k, top_keys[i].key))
+			i++;
+		if (i == N_TOP_KEYS) {
+			char keys[200];
+			size_t o = 0;
+			for (size_t j = 0; j < N_TOP_KEYS && o < sizeof keys; j++)
+				o += (size_t)snprintf(keys + o, sizeof keys - o,
+						      "%s%s", j ? ", " : "",
+						      top_keys[j].key);
+			return fail(d, k, "unknown top-level key \"%s\" (known: "
+				    "%s)", scalar_show(k, q, sizeof q), keys);
+		}
+		if (seen & (1u << i))
+			return fail(d, k, "%s: duplicate key", top_keys[i].key);
+		seen |= 1u << i;
+		switch (top_keys[i].kind) {
+		case K_INHERIT:
+			rc = do_inherit(d, k, v, pr == root->data.mapping.pairs.start);
+			break;
+		case K_FAMILY:
+			rc = do_family(d, v);
+			break;
+		case K_COMMANDS:
+			rc = do_commands(d, v);
+			break;
+		case K_EEPROM:
+			rc = do_eeprom(d, v);
+			break;
+		case K_DUMP_EXTRA:
+			rc = do_dump_extra(d, v);
+			break;
+		case K_FIELD:
+			rc = apply_field(d, SEC_TOP,
+					 find_field(&sections[SEC_TOP], k), v);
+			break;
+		case K_SECTION:
+			rc = walk_section(d, top_keys[i].sect, v);
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	return UPS_OK;
+}
+
+/** The first of @p a, @p b given in this document, else @p root. */
+static const yaml_node_t *pick(const yaml_node_t *a, const yaml_node_t *b,
+			       const yaml_node_t *root)
+{
+	return a ? a : b ? b : root;
+}
+
+/**
+ * Checks across keys, on the merged profile after each document.  An error
+ * points at this document's key that takes part, else at its first line
+ * (an inherited profile has passed the same checks already).
+ */
+static enum ups_rc check_doc(struct doc *d, const yaml_node_t *root)
+{
+	const struct ups_profile *p = d->p;
+	if (!d->inherited && !d->has_family)
+		return fail(d, root, "family: missing (every profile needs a "
+			    "family, unless it starts with inherit: NAME)");
+
+	const yaml_node_t *nom = field_node(d, SEC_VOLTAGE, "nominal"),
+			  *boost = field_node(d, SEC_ELECTRICAL, "boost_below"),
+			  *trim = field_node(d, SEC_ELECTRICAL, "trim_above");
+	if (p->boost_below_v > 0 && p->boost_below_v >= p->nominal_voltage)
+		return fail(d, pick(boost, nom, root), "electrical."
+			    "boost_below: %.1f V is not below the nominal %d V",
+			    p->boost_below_v, p->nominal_voltage);
+	if (p->trim_above_v > 0 && p->trim_above_v <= p->nominal_voltage)
+		return fail(d, pick(trim, nom, root), "electrical."
+			    "trim_above: %.1f V is not above the nominal %d V",
+			    p->trim_above_v, p->nominal_voltage);
+	if (p->rated_w > p->rated_va && p->rated_va > 0)
+		return fail(d, pick(field_node(d, SEC_ELECTRICAL, "rated_w"),
+				    field_node(d, SEC_ELECTRICAL, "rated_va"), root),
+			    "electrical.rated_w: %.0f W is more than rated_va "
+			    "%.0f VA", p->rated_w, p->rated_va);
+	if (p->bad_packs > p->battery_packs)
+		return fail(d, pick(field_node(d, SEC_BATTERY, "bad_packs"),
+				    field_node(d, SEC_BATTERY, "packs"), root),
+			    "battery.bad_packs: %d bad packs but only %d packs",
+			    p->bad_packs, p->battery_packs);
+
+	const yaml_node_t *loc = field_node(d, SEC_VOLTAGE, "locale");
+	for (int b = 0; b < 128; b++) {
+		const struct prof_enum *e = &p->eeprom[b];
+		char nm[8];
+		if (!e->present || e->locale == '4' || e->locale == p->locale)
+			continue;
+		cmd_byte_name((uint8_t)b, nm);
+		if (d->cx->eeprom_at[b].doc == d->idx)
+			return fail_at(d->cx, d->cx->eeprom_at[b], "eeprom.%s: "
+				       "locale %c does not match voltage.locale "
+				       "%c (use 4 for a list shared by all "
+				       "voltage versions)", nm, e->locale,
+				       p->locale);
+		return fail(d, pick(loc, NULL, root), "voltage.locale: %c "
+			    "does not match the inherited eeprom.%s list "
+			    "(locale %c); give this profile its own list",
+			    p->locale, nm, e->locale);
+	}
+	return UPS_OK;
+}
+
+/** Report a libyaml failure as file:line:col. */
+static enum ups_rc yaml_error(struct ctx *cx, int idx, const yaml_parser_t *yp,
+			      const char *text, size_t len)
+{
+	struct origin o = { idx, (int)yp->problem_mark.line + 1,
+			    (int)yp->problem_mark.column + 1 };
+	if (yp->error == YAML_MEMORY_ERROR) {
+		ups_diag_set(cx->diag, cx->src[idx], 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	if (yp->error == YAML_READER_ERROR) {
+		/* the reader knows only a byte offset */
+		o.line = 1;
+		o.col = 1;
+		for (size_t i = 0; i < yp->problem_offset && i < len; i++) {
+			o.col++;
+			if (text[i] == '\n') {
+				o.line++;
+				o.col = 1;
+			}
+		}
+	}
+	const char *problem = yp->problem ? yp->problem : "malformed YAML";
+	if (yp->context)
+		return fail_at(cx, o, "YAML syntax error: %s (%s at %d:%d)",
+			       problem, yp->context,
+			       (int)yp->context_mark.line + 1,
+			       (int)yp->context_mark.column + 1);
+	return fail_at(cx, o, "YAML syntax error: %s", problem);
+}
+
+/*
+ * libyaml's scanner is quadratic in the depth of flow collections ("[[[["
+ * 100000 deep takes a minute) and its loader keeps every node in memory.
+ * A streaming pass over the events first bounds both, stopping at the
+ * first event past a limit, before the document is built.  A profile
+ * nests 4 levels (eeprom -> u -> values -> item) and has ~300 nodes.
+ */
+#define MAX_NEST 32
+#define MAX_EVENTS 50000
+
+static enum ups_rc check_shape(struct ctx *cx, int idx, const char *text,
+			       size_t len)
+{
+	yaml_parser_t yp;
+	if (!yaml_parser_initialize(&yp)) {
+		ups_diag_set(cx->diag, cx->src[idx], 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	enum ups_rc rc = UPS_OK;
+	int depth = 0;
+	for (long n = 0; !rc; n++) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&yp, &ev)) {
+			rc = yaml_error(cx, idx, &yp, text, len);
+			break;
+		}
+		struct origin o = { idx, (int)ev.start_mark.line + 1,
+				    (int)ev.start_mark.column + 1 };
+		yaml_event_type_t type = ev.type;
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_SEQUENCE_START_EVENT ||
+		    type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (type == YAML_SEQUENCE_END_EVENT ||
+			 type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > MAX_NEST)
+			rc = fail_at(cx, o, "nested more than %d levels deep "
+				     "(a profile needs 4)", MAX_NEST);
+		else if (n >= MAX_EVENTS)
+			rc = fail_at(cx, o, "too many YAML nodes (more than %d; "
+				     "a profile has a few hundred)", MAX_EVENTS);
+	}
+	yaml_parser_delete(&yp);
+	return rc;
+}
+
+static enum ups_rc parse_doc(struct ctx *cx, const char *name,
+			     const char *src, const char *text, size_t len,
+			     int depth, struct ups_profile *p)
+{
+	if (cx->n_docs >= MAX_DOCS)
+		return UPS_EARG; /* NEVER: depth is checked by do_inherit */
+	int idx = cx->n_docs++;
+	struct origin top = { idx, 0, 0 };
+	snprintf(cx->src[idx], sizeof cx->src[idx], "%s", src);
+	if (strlen(name) >= sizeof p->name)
+		return fail_at(cx, top, "profile name \"%.40s...\" is too long "
+			       "(at most %zu characters)", name,
+			       sizeof p->name - 1);
+	if (len > MAX_TEXT)
+		return fail_at(cx, top, "profile is too large (%zu bytes, at "
+			       "most %d)", len, MAX_TEXT);
+	enum ups_rc rc = check_shape(cx, idx, text, len);
+	if (rc)
+		return rc;
+	prof_defaults(p);
+
+	yaml_parser_t yp;
+	yaml_document_t y;
+	if (!yaml_parser_initialize(&yp)) {
+		ups_diag_set(cx->diag, src, 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&yp, &y)) {
+		rc = yaml_error(cx, idx, &yp, text, len);
+		yaml_parser_delete(&yp);
+		return rc;
+	}
+	struct doc d = { .cx = cx, .idx = idx, .depth = depth, .y = &y, .p = p };
+	const yaml_node_t *root = yaml_document_get_root_node(&y);
+	if (!root)
+		rc = fail_at(cx, (struct origin){ idx, 1, 1 }, "empty profile "
+			     "(expected a mapping with at least \"family\")");
+	else if (!(rc = walk_top(&d, root)))
+		rc = check_doc(&d, root);
+	yaml_document_delete(&y);
+
+	if (!rc) {
+		/* anything after the first document is a mistake */
+		yaml_document_t y2;
+		if (!yaml_parser_load(&yp, &y2)) {
+			rc = yaml_error(cx, idx, &yp, text, len);
+		} else {
+			const yaml_node_t *r2 = yaml_document_get_root_node(&y2);
+			if (r2)
+				rc = fail_at(cx, origin_of(&d, r2), "only one "
+					     "YAML document per profile (a "
+					     "second one starts here)");
+			yaml_document_delete(&y2);
+		}
+	}
+	yaml_parser_delete(&yp);
+	if (rc)
+		return rc;
+	snprintf(p->name, sizeof p->name, "%s", name);
+	snprintf(p->source, sizeof p->source, "%s", src);
+	return UPS_OK;
+}
+
+static bool has_extra(const struct ups_profile *p, uint8_t b)
+{
+	for (int i = 0; i < p->n_extras; i++)
+		if (p->extras[i].byte == b)
+			return true;
+	return false;
+}
+
+/**
+ * Command set (profile.h): family rows of the command table, then every
+ * document's commands.add / commands.remove in inheritance order, then
+ * the extras.  V and b are answered only when their strings are set.
+ */
+static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
+{
+	char nm[8];
+	memset(p->supported, 0, sizeof p->supported);
+	for (int b = 0; b < 256; b++) {
+		const struct cmd_def *row = cmd_lookup((uint8_t)b);
+		if (row && (row->families & p->family) &&
+		    (!(row->flags & CF_MEASURE) || p->measure_ups))
+			prof_set_supported(p, (uint8_t)b, true);
+	}
+	for (int i = 0; i < cx->n_cmds; i++) {
+		const struct cmdset *cs = &cx->cmds[i];
+		for (size_t j = 0; j < cs->n_add; j++) {
+			uint8_t b = cs->add[j];
+			if (!cmd_lookup(b) && !has_extra(p, b))
+				return fail_at(cx, cs->add_at, "commands.add: "
+					       "%s has no command-table row; "
+					       "give it a fixed reply under "
+					       "commands.extras instead",
+					       cmd_byte_name(b, nm));
+			prof_set_supported(p, b, true);
+		}
+		for (size_t j = 0; j < cs->n_remove; j++)
+			prof_set_supported(p, cs->remove[j], false);
+	}
+	for (int i = 0; i < p->n_extras; i++)
+		prof_set_supported(p, p->extras[i].byte, true);
+	if (!p->firmware_v[0])
+		prof_set_supported(p, 'V', false);
+	if (!p->firmware_b[0])
+		prof_set_supported(p, 'b', false);
+
+	for (int b = 0; b < 128; b++)
+		if (p->eeprom[b].present && !prof_supports(p, (uint8_t)b))
+			return fail_at(cx, cx->eeprom_at[b], "eeprom.%s: this "
+				       "profile does not answer %s (family %s); "
+				       "add it with commands.add or drop the "
+				       "list", cmd_byte_name((uint8_t)b, nm), nm,
+				       prof_family_name(p->family));
+	return UPS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Files and names                                                     */
+
+static bool is_path(const char *s)
+{
+	size_t n = strlen(s);
+	return strchr(s, '/') || (n >= 5 && !strcmp(s + n - 5, ".yaml"));
+}
+
+/** Directory part of @p src if it names a file with a directory part. */
+static bool src_dir(const char *src, char *dir, size_t cap)
+{
+	const char *slash = strrchr(src, '/');
+	size_t n0 = strlen(src);
+	if (!strncmp(src, "builtin:", 8))
+		return false;
+	if (!slash) {
+		/* "x.yaml" loaded from the current directory */
+		if (n0 < 5 || strcmp(src + n0 - 5, ".yaml") != 0)
+			return false;
+		snprintf(dir, cap, ".");
+		return true;
+	}
+	int n = snprintf(dir, cap, "%.*s", (int)(slash - src), src);
+	if (n < 0 || (size_t)n >= cap)
+		return false;
+	if (n == 0)
+		snprintf(dir, cap, "/");
+	return true;
+}
+
+/** Read a regular file of at most MAX_TEXT bytes; never blocks on FIFOs. */
+static enum ups_rc read_file(struct ctx *cx, const char *path, char **text,
+			     size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		ups_diag_set(cx->diag, path, 0, 0, "cannot open: %s",
+			     strerror(e));
+		errno = e;
+		return (e == ENOENT || e == ENOTDIR) ? UPS_ENOTFOUND : UPS_ESYS;
+	}
+	struct stat st;
+	memset(&st, 0, sizeof st);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		close(fd);
+		ups_diag_set(cx->diag, path, 0, 0, "not a regular file");
+		errno = e;
+		return UPS_ESYS;
+	}
+	if (st.st_size > MAX_TEXT) {
+		close(fd);
+		ups_diag_set(cx->diag, path, 0, 0, "profile is too large (%lld "
+			     "bytes, at most %d)", (long long)st.st_size,
+			     MAX_TEXT);
+		return UPS_EPARSE;
+	}
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		ups_diag_set(cx->diag, path, 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			ups_diag_set(cx->diag, path, 0, 0, "cannot read: %s",
+				     strerror(e));
+			errno = e;
+			return UPS_ESYS;
+		}
+		if (r == 0 || (n += (size_t)r) == cap)
+			break; /* EOF, or the file grew: take what fits */
+	}
+	close(fd);
+	*text = buf;
+	*len = n;
+	return UPS_OK;
+}
+
+static enum ups_rc load_file(struct ctx *cx, const char *path, int depth,
+			     struct ups_profile *p)
+{
+	char *text = NULL, name[256];
+	size_t len = 0;
+	enum ups_rc rc = read_file(cx, path, &text, &len);
+	if (rc)
+		return rc;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(base);
+	if (n >= 5 && !strcmp(base + n - 5, ".yaml"))
+		n -= 5;
+	snprintf(name, sizeof name, "%.*s", (int)n, base);
+	rc = parse_doc(cx, name, path, text, len, depth, p);
+	free(text);
+	return rc;
+}
+
+/**
+ * Find and parse @p spec: a path (relative ones from the directory of the
+ * inheriting file @p from), else a built-in name, else NAME.yaml in each
+ * UPSSIM_PROFILE_PATH directory, else next to @p from.
+ */
+static enum ups_rc load_doc(struct ctx *cx, const char *spec,
+			    const char *from, int depth, struct ups_profile *p)
+{
+	char path[4096], dir[4096];
+	enum ups_rc rc;
+	bool near = from && src_dir(from, dir, sizeof dir);
+
+	if (is_path(spec)) {
+		int n = (spec[0] != '/' && near) ?
+			snprintf(path, sizeof path, "%s/%s", dir, spec) :
+			snprintf(path, sizeof path, "%s", spec);
+		if (n < 0 || (size_t)n >= sizeof path) {
+			ups_diag_set(cx->diag, spec, 0, 0, "path too long");
+			return UPS_ENOTFOUND;
+		}
+		return load_file(cx, path, depth, p);
+	}
+	for (const struct prof_builtin *b = prof_builtins; b->name; b++) {
+		if (strcmp(b->name, spec) == 0) {
+			snprintf(path, sizeof path, "builtin:%s", b->name);
+			return parse_doc(cx, b->name, path, b->text, b->len,
+					 depth, p);
+		}
+	}
+	const char *env = getenv("UPSSIM_PROFILE_PATH");
+	for (const char *s = env; s && *s;) {
+		size_t n = strcspn(s, ":");
+		int w = snprintf(path, sizeof path, "%.*s/%s.yaml", (int)n, s,
+				 spec);
+		if (n > 0 && w > 0 && (size_t)w < sizeof path) {
+			rc = load_file(cx, path, depth, p);
+			if (rc != UPS_ENOTFOUND)
+				return rc;
+		}
+		s += n + (s[n] == ':');
+	}
+	if (near) {
+		int w = snprintf(path, sizeof path, "%s/%s.yaml", dir, spec);
+		if (w > 0 && (size_t)w < sizeof path) {
+			rc = load_file(cx, path, depth, p);
+			if (rc != UPS_ENOTFOUND)
+				return rc;
+		}
+	}
+	ups_diag_set(cx->diag, spec, 0, 0, "unknown profile \"%s\" (run "
+		     "\"upssim --list-profiles\" to see the built-in names; "
+		     "UPSSIM_PROFILE_PATH directories are searched for "
+		     "NAME.yaml)", spec);
+	return UPS_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                          */
+
+enum ups_rc prof_parse(const char *name, const char *src, const char *text,
+		       size_t len, struct ups_profile *out,
+		       struct ups_diag *diag)
+{
+	if (!out || (!text && len)) {
+		ups_diag_set(diag, src ? src : "", 0, 0, "invalid argument");
+		return UPS_EARG;
+	}
+	struct ctx *cx = calloc(1, sizeof *cx);
+	if (!cx) {
+		ups_diag_set(diag, src ? src : "", 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	cx->diag = diag;
+	enum ups_rc rc = parse_doc(cx, name ? name : "",
+				   src ? src : name ? name : "<profile>",
+				   text ? text : "", len, 0, out);
+	if (!rc)
+		rc = finalise(cx, out);
+	free(cx);
+	return rc;
+}
+
+enum ups_rc prof_load(const char *name_or_path, struct ups_profile *out,
+		      struct ups_diag *diag)
+{
+	if (!out || !name_or_path || !*name_or_path) {
+		ups_diag_set(diag, "", 0, 0, "no profile name given");
+		return UPS_EARG;
+	}
+	struct ctx *cx = calloc(1, sizeof *cx);
+	if (!cx) {
+		ups_diag_set(diag, name_or_path, 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	cx->diag = diag;
+	enum ups_rc rc = load_doc(cx, name_or_path, NULL, 0, out);
+	if (!rc)
+		rc = finalise(cx, out);
+	free(cx);
+	return rc;
+}
