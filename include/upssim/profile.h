@@ -27,7 +27,7 @@ enum ups_family {
 
 #define PROF_MAX_VALUES 8   /* ^L has 8 choices; every other list has 4 */
 #define PROF_MAX_WIDTH 8    /* widest enumerated value ("dd.dd" is 5) */
-#define PROF_MAX_DUMP_EXTRA 8
+#define PROF_MAX_DUMP_EXTRA 12 /* ULS p.15 example: 9 other-locale items */
 
 /** One EEPROM-backed setting that `-` cycles through (ULS p.15-22). */
 struct prof_enum {

@@ -712,8 +712,10 @@ size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len)
 	for (int b = 1; b < 256; b++) {
 		if (!prof_supports(p, (uint8_t)b))
 			continue;
+		/* extras (undocumented replies) are answered but not listed,
+		 * as on the captured SU420 (protocol-facts §2.3, AUD-MAINT) */
 		const struct cmd_def *row = cmd_lookup((uint8_t)b);
-		if (row && (row->flags & CF_NOT_IN_A))
+		if (!row || (row->flags & CF_NOT_IN_A))
 			continue;
 		PUT(b);
 	}

@@ -190,7 +190,8 @@ static void test_default_profile(void **state)
 	assert_int_equal(prof.eeprom['e'].locale, '4');
 	assert_string_equal(prof.eeprom['E'].values[2], "ON ");
 	assert_false(prof.eeprom['w'].present);
-	assert_int_equal(prof.n_dump_extra, 8);
+	assert_int_equal(prof.n_dump_extra, 9); /* all 9 other-locale items of ULS p.15 */
+	assert_string_equal(prof.dump_extra[7], "oJ13100");
 	assert_string_equal(prof.dump_extra[1], "uA43110112114108");
 	assert_int_equal(prof.n_extras, 1);
 	assert_int_equal(prof.extras[0].byte, '0');
