@@ -1,0 +1,60 @@
+"""--device: serve an existing tty.  socat makes a pty pair; upssim serves
+one end like a real serial port with a null-modem cable, and the test talks
+to the other end as the host.  Also --measure-ups on a profile without it."""
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+
+from upssim_proc import Check, Sim
+
+c = Check("device")
+
+if not shutil.which("socat"):
+    print("socat is required (scripts/install-deps.sh installs it)")
+    raise SystemExit(1)
+
+with tempfile.TemporaryDirectory() as d:
+    ups_end, host_end = os.path.join(d, "ups-end"), os.path.join(d, "host-end")
+    socat = subprocess.Popen(["socat", "-d", "-d",
+                              "pty,raw,echo=0,link=" + ups_end,
+                              "pty,raw,echo=0,link=" + host_end],
+                             stderr=subprocess.PIPE)
+    try:
+        # wait for socat to report both ptys ("starting data transfer loop")
+        deadline, log = time.monotonic() + 10, b""
+        while b"starting data transfer loop" not in log and time.monotonic() < deadline:
+            r, _, _ = select.select([socat.stderr], [], [], deadline - time.monotonic())
+            if not r:
+                break
+            chunk = os.read(socat.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            log += chunk
+        c(os.path.exists(ups_end) and os.path.exists(host_end), "socat pty pair ready")
+
+        s = Sim("--device", ups_end, "--profile", "smart-ups-1000-230")
+        c.eq(s.path, ups_end, "first line is the served device")
+        s.path = host_end  # the host opens the other end of the "cable"
+        s.open()
+        s.smart()
+        c.eq(s.cmd("Q"), b"08", "Q through the null-modem pair")
+        c.eq(s.cmd("L")[:2], b"23", "230 V line through the pair")
+        c.eq(s.cmd("t"), b"NA", "no Measure-UPS by default")
+        s.stop()
+        c.eq(s.proc.returncode, 0, "clean exit")
+        c(os.path.exists(ups_end), "--device is never unlinked")
+    finally:
+        socat.terminate()
+        socat.wait(10)
+
+with Sim("--measure-ups") as s:
+    s.open()
+    s.smart()
+    reply = s.cmd("t")
+    c(reply is not None and len(reply) == 5 and reply[2:3] == b".", "t answers dd.dd: %r" % reply)
+    c.eq(s.cmd("v")[:1], b"4", "v: Measure-UPS firmware starts with 4")
+    c("t".encode() in s.cmd("a").split(b".")[2], "t is listed in a")
+c.done()
