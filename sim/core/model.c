@@ -934,14 +934,10 @@ UPS_HANDLER(h_test_result)
 	reply_str(r, fresh ? u->result : "NO");
 }
 
+/* `>` query; `+`/`-` after it are edits and arrive at h_edit */
 UPS_HANDLER(h_packs)
 {
-	(void)now;
-	if (ev->type == CODEC_EV_EDIT) {
-		/* unreachable: `+`/`-` after `>` arrive at h_edit */
-		reply_str(r, "NA");
-		return;
-	}
+	(void)ev; (void)now;
 	reply_fmt(r, "%03d", u->packs);
 }
 

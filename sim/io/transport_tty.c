@@ -52,29 +52,26 @@ static int set_raw(int fd, unsigned baud)
 	return tcsetattr(fd, TCSANOW, &tio);
 }
 
-static ssize_t tty_read(struct transport *t, void *buf, size_t len)
+/* Map a read/write result: "nothing now" is 0, a real failure UPS_ESYS.
+ * EIO on a pty master means no slave is open: nothing to transfer. */
+static ssize_t io_result(ssize_t n)
 {
-	struct tty_transport *tt = (struct tty_transport *)t;
-	ssize_t n = read(tt->fd, buf, len);
 	if (n >= 0)
 		return n;
-	/* EIO on a pty master means no slave is open: nothing to read */
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 	    errno == EIO)
 		return 0;
 	return UPS_ESYS;
 }
 
+static ssize_t tty_read(struct transport *t, void *buf, size_t len)
+{
+	return io_result(read(((struct tty_transport *)t)->fd, buf, len));
+}
+
 static ssize_t tty_write(struct transport *t, const void *buf, size_t len)
 {
-	struct tty_transport *tt = (struct tty_transport *)t;
-	ssize_t n = write(tt->fd, buf, len);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-	    errno == EIO)
-		return 0;
-	return UPS_ESYS;
+	return io_result(write(((struct tty_transport *)t)->fd, buf, len));
 }
 
 static int tty_fd(const struct transport *t)
