@@ -168,7 +168,10 @@ rc_cleanup() {
   trap - EXIT INT TERM
   for ((i = ${#RC_PIDS[@]} - 1; i >= 0; i--)); do
     pid=${RC_PIDS[$i]}
-    rc_alive "$pid" && rc_stop "$pid" 3
+    if rc_alive "$pid"; then
+      echo "# stopping ${RC_PIDNAME[$pid]:-process} (pid $pid)"
+      rc_stop "$pid" 3
+    fi
   done
 }
 
@@ -258,6 +261,18 @@ sim_start() {
   check_eq "upssim first stdout line is the --link path" "$SIM_LINK" "$SIM_DEV"
   [ -e "$SIM_DEV" ] || rc_abort "device $SIM_DEV exists"
 }
+# sim_default_profile VAR: the profile upssim runs without --profile, as
+# `upssim --list-profiles` marks it ("(default)"); README: smart-ups-1500
+sim_default_profile() {
+  local _d
+  _d=$("$UPSSIM_BIN" --list-profiles 2>/dev/null | awk '/\(default\)$/ { print $1; exit }')
+  if [ -z "$_d" ]; then
+    fail "upssim --list-profiles marks the default profile"
+    _d=smart-ups-1500
+  fi
+  printf -v "$1" '%s' "$_d"
+}
+
 sim_first_line() {
   rc_alive "$SIM_PID" || return 1
   [ "$(head -c 4096 "$SIM_OUT" | tr -cd '\n' | wc -c)" -ge 1 ]

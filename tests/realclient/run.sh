@@ -15,7 +15,7 @@ if [ -z "${UPSSIM_BIN:-}" ]; then
 fi
 export UPSSIM_BIN
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=($(cd "$here" && ls test_*.sh))
+[ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(cd "$here" && ls test_*.sh)
 ok=0; bad=0
 for t in "${tests[@]}"; do
   t=${t%.sh}; t=${t##*/}

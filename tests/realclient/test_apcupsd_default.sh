@@ -12,8 +12,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rc_require_root
 rc_require_clients apcupsd
 
-# upssim's default profile (README, upssim --help): started without --profile
-PROFILE=smart-ups-1500
+# upssim's default profile: started without --profile; the expectations
+# come from the profile --list-profiles marks as default (smart-ups-1500)
+sim_default_profile PROFILE
 NEW_NAME=RCTEST1
 
 sim_start ""
@@ -35,8 +36,9 @@ NEW_L=""
 for ((i = 0; i < ${#lv[@]}; i++)); do
   [ "${lv[$i]}" == "$L_DEFAULT" ] && NEW_L=${lv[$(((i + 1) % ${#lv[@]}))]}
 done
-[ -n "$NEW_L" ] && [ "$NEW_L" != "$L_DEFAULT" ] ||
+if [ -z "$NEW_L" ] || [ "$NEW_L" == "$L_DEFAULT" ]; then
   rc_abort "profile $PROFILE has a second eeprom.l value to set"
+fi
 [ "$NEW_NAME" != "$OLD_NAME" ] || NEW_NAME=RCTEST2
 NEW_L_NUM=$((10#$NEW_L))
 log "apctest: EEPROM menu 5, low transfer $L_DEFAULT -> $NEW_L_NUM, UPS name $OLD_NAME -> $NEW_NAME"

@@ -13,9 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rc_require_root
 rc_require_clients nut
 
-# upssim's default profile (README, upssim --help): started without
-# --profile, the expectations come from profiles/smart-ups-1500.yaml
-PROFILE=smart-ups-1500
+# upssim's default profile: started without --profile; the expectations
+# come from the profile --list-profiles marks as default (smart-ups-1500)
+sim_default_profile PROFILE
 ADMIN=(-u admin -p secret)
 
 sim_start ""
@@ -111,8 +111,11 @@ upscmd "${ADMIN[@]}" -w -t 15 "$NUT_UPS" shutdown.stayoff >"$RC_TMP/stayoff.out"
 UPSCMD_PID=$!
 RC_PIDS+=("$UPSCMD_PID"); RC_PIDNAME[$UPSCMD_PID]=upscmd
 sdok() { grep -q 'sdok: got' "$NUT_DIR/driver.log"; }
-wait_until 15 sdok && pass "NUT driver sent K..K and got the UPS's reply" ||
+if wait_until 15 sdok; then
+  pass "NUT driver sent K..K and got the UPS's reply"
+else
   fail "NUT driver sent K..K and got the UPS's reply (driver log: sdok) within 15 s"
+fi
 t_k=$(rc_now)
 { wait "$UPSCMD_PID"; } 2>/dev/null
 check_eq "upscmd shutdown.stayoff result" "SUCCESS" "$(grep -v 'Init SSL' "$RC_TMP/stayoff.out")"
