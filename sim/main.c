@@ -376,8 +376,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "upssim: event loop: %s\n", strerror(errno));
 		rc = EXIT_RUNTIME;
 	}
-	if (o.verbose)
+	const char *why;
+	if (engine_lost(e, &why)) {
+		fprintf(stderr, "upssim: lost the device %s: %s\n", t->path, why);
+		rc = EXIT_RUNTIME;
+	} else if (o.verbose) {
 		fprintf(stderr, "upssim: stopping (signal %d)\n", (int)got_signal);
+	}
 	engine_free(e);
 	ups_free(u);
 	evl_free(loop);

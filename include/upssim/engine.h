@@ -7,6 +7,7 @@
 #ifndef UPSSIM_ENGINE_H
 #define UPSSIM_ENGINE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "upssim/evloop.h"
 #include "upssim/transport.h"
@@ -22,6 +23,14 @@ struct engine;
 struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 			  FILE *trace);
 void engine_free(struct engine *e);
+
+/**
+ * The transport is gone for good (a serial adapter unplugged, the far end
+ * of a tty closed): the engine stopped the loop.
+ * @param[out] why  a short reason, if @p why is not NULL
+ * @return true if the transport was lost
+ */
+bool engine_lost(const struct engine *e, const char **why);
 
 /** Escape @p n bytes C-style with quotes into @p out. @return @p out */
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen);

@@ -14,6 +14,7 @@
 #define EVL_NOMORE (-1)
 #define EVL_READABLE 1
 #define EVL_WRITABLE 2
+#define EVL_HANGUP 4 /* with EVL_READABLE: the peer hung up or an error is pending */
 
 /** Time source. now_ms is model time; scale converts model ms to wall ms. */
 struct evl_clock {

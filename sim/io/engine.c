@@ -18,6 +18,7 @@ struct engine {
 	long long timer;
 	uint64_t timer_at;
 	FILE *trace;
+	const char *lost;   /* why the transport is gone, NULL while fine */
 };
 
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen)
@@ -122,12 +123,24 @@ static void on_io(struct evl *l, int fd, int mask, void *arg)
 	(void)fd;
 	if (mask & EVL_READABLE) {
 		uint8_t buf[512];
+		size_t got = 0;
 		for (;;) {
 			ssize_t n = transport_read(e->t, buf, sizeof buf);
+			if (n < 0)
+				e->lost = "read error";
 			if (n <= 0)
 				break;
+			got += (size_t)n;
 			trace(e, "rx", buf, (size_t)n);
 			ups_feed(e->u, buf, (size_t)n, evl_now(l), &e->out);
+		}
+		/* A hang-up with nothing to read would wake poll forever. */
+		if ((mask & EVL_HANGUP) && !got && !e->lost)
+			e->lost = "hang-up";
+		if (e->lost) {
+			evl_unwatch(l, e->t->ops->fd(e->t));
+			evl_stop(l);
+			return;
 		}
 	}
 	flush_out(e);
@@ -168,6 +181,13 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 	flush_out(e);
 	rearm(e);
 	return e;
+}
+
+bool engine_lost(const struct engine *e, const char **why)
+{
+	if (why)
+		*why = e->lost;
+	return e->lost != NULL;
 }
 
 void engine_free(struct engine *e)

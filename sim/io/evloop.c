@@ -200,6 +200,8 @@ enum ups_rc evl_run_once(struct evl *l, int max_wait_ms)
 			int mask = 0;
 			if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
 				mask |= EVL_READABLE;
+			if (pf[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+				mask |= EVL_HANGUP;
 			if (pf[i].revents & POLLOUT)
 				mask |= EVL_WRITABLE;
 			bool still = false;

@@ -46,9 +46,28 @@ with tempfile.TemporaryDirectory() as d:
         s.stop()
         c.eq(s.proc.returncode, 0, "clean exit")
         c(os.path.exists(ups_end), "--device is never unlinked")
-    finally:
+
+        # The cable is pulled: the far end disappears.  upssim must notice
+        # the hang-up and exit 5 with a message, not spin on poll.
+        s = Sim("--device", ups_end)
+        s.path = host_end
+        s.open()
+        s.smart()
+        s.close()
         socat.terminate()
         socat.wait(10)
+        try:
+            s.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        rc = s.proc.poll()
+        err = s.stop()
+        c.eq(rc, 5, "exit 5 when the device hangs up")
+        c("lost the device" in err, "says it lost the device: %r" % err)
+    finally:
+        if socat.poll() is None:
+            socat.terminate()
+            socat.wait(10)
 
 with Sim("--measure-ups") as s:
     s.open()
