@@ -313,20 +313,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "upssim: %s\n", ups_diag_format(&diag, msg, sizeof msg));
 		return EXIT_PROFILE;
 	}
+	if (o.measure_ups)
+		prof_attach_measure_ups(&prof);
 	if (o.list_commands) {
 		list_commands(&prof);
 		return 0;
-	}
-	if (o.measure_ups && !prof.measure_ups) {
-		/* re-derive the command set with the accessory attached */
-		struct ups_profile with = prof;
-		with.measure_ups = true;
-		for (int b = 0; b < 256; b++) {
-			const struct cmd_def *row = cmd_lookup((uint8_t)b);
-			if (row && (row->flags & CF_MEASURE) && (row->families & prof.family))
-				prof_set_supported(&with, (uint8_t)b, true);
-		}
-		prof = with;
 	}
 
 	struct transport *t = NULL;

@@ -168,6 +168,14 @@ extern const struct prof_builtin prof_builtins[];
 extern const size_t prof_n_builtins;
 #define PROF_DEFAULT_NAME "smart-ups-1500"
 
+/**
+ * Attach a Measure-UPS accessory (ULS §4): its commands join the command
+ * set where the family can pass them through, and the alarm-limit lists
+ * `[ ] { }` get the accessory's own values (ULS p.29-30) unless the
+ * profile gives its own.  Idempotent.
+ */
+void prof_attach_measure_ups(struct ups_profile *p);
+
 /** Family from its YAML spelling ("smart-ups-3g" ...). @return 0 if unknown */
 enum ups_family prof_family_from_name(const char *s);
 const char *prof_family_name(enum ups_family f);

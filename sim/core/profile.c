@@ -1517,6 +1517,40 @@ static enum ups_rc parse_doc(struct ctx *cx, const char *name,
 	return UPS_OK;
 }
 
+/* Alarm-limit choices of the Measure-UPS itself (ULS p.29-30). */
+static const struct {
+	uint8_t cmd;
+	const char *values[4];
+} measure_limits[] = {
+	{ '[', { "32.13", "45.90", "54.06", "23.97" } },
+	{ ']', { "04.08", "09.94", "14.02", "18.10" } },
+	{ '{', { "070.0", "080.0", "084.5", "090.1" } },
+	{ '}', { "010.0", "020.1", "030.2", "040.3" } },
+};
+
+void prof_attach_measure_ups(struct ups_profile *p)
+{
+	p->measure_ups = true;
+	for (int b = 0; b < 256; b++) {
+		const struct cmd_def *row = cmd_lookup((uint8_t)b);
+		if (row && (row->flags & CF_MEASURE) && (row->families & p->family))
+			prof_set_supported(p, (uint8_t)b, true);
+	}
+	for (size_t i = 0; i < sizeof measure_limits / sizeof measure_limits[0]; i++) {
+		struct prof_enum *e = &p->eeprom[measure_limits[i].cmd];
+		if (e->present || !prof_supports(p, measure_limits[i].cmd))
+			continue;
+		e->present = true;
+		e->locale = '4';
+		e->count = 4;
+		e->width = 5;
+		e->def = 0;
+		for (int v = 0; v < 4; v++)
+			snprintf(e->values[v], sizeof e->values[v], "%s",
+				 measure_limits[i].values[v]);
+	}
+}
+
 static bool has_extra(const struct ups_profile *p, uint8_t b)
 {
 	for (int i = 0; i < p->n_extras; i++)
@@ -1557,6 +1591,8 @@ static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
 	}
 	for (int i = 0; i < p->n_extras; i++)
 		prof_set_supported(p, p->extras[i].byte, true);
+	if (p->measure_ups)
+		prof_attach_measure_ups(p);
 	if (!p->firmware_v[0])
 		prof_set_supported(p, 'V', false);
 	if (!p->firmware_b[0])

@@ -236,6 +236,13 @@ class Profile:
             d = lat(v["default"]) if "default" in v else vals[0]
             self.eeprom[key] = {"locale": lat(v["locale"]), "values": vals,
                                 "def": vals.index(d)}
+        if y.get("measure_ups"):
+            # the Measure-UPS brings its own alarm-limit lists (ULS p.29-30)
+            for key, vals in ((b"[", [b"32.13", b"45.90", b"54.06", b"23.97"]),
+                              (b"]", [b"04.08", b"09.94", b"14.02", b"18.10"]),
+                              (b"{", [b"070.0", b"080.0", b"084.5", b"090.1"]),
+                              (b"}", [b"010.0", b"020.1", b"030.2", b"040.3"])):
+                self.eeprom.setdefault(key, {"locale": b"4", "values": vals, "def": 0})
         self.dump_extra = [lat(x) for x in (y.get("dump_extra") or [])]
         self.extras = {lat(e["byte"]): lat(e["reply"])
                        for e in (y["commands"].get("extras") or [])}

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from upssim_proc import Check, Sim
+from upssim_proc import Check, Sim, run
 
 c = Check("device")
 
@@ -76,4 +76,13 @@ with Sim("--measure-ups") as s:
     c(reply is not None and len(reply) == 5 and reply[2:3] == b".", "t answers dd.dd: %r" % reply)
     c.eq(s.cmd("v")[:1], b"4", "v: Measure-UPS firmware starts with 4")
     c("t".encode() in s.cmd("a").split(b".")[2], "t is listed in a")
+    # the accessory brings its own alarm-limit lists (ULS p.29-30)
+    c.eq(s.cmd("["), b"32.13", "[ answers the accessory's first upper limit")
+    c.eq(s.cmd("-"), b"OK", "[ can be edited")
+    c.eq(s.cmd("["), b"45.90", "[ cycles to the next limit")
+    c.eq(s.cmd("}"), b"010.0", "} answers the lower humidity limit")
+rc, out, _ = run("--measure-ups", "--list-commands")
+c(rc == 0 and "| `t` | ambient_temperature |" in out and
+  [l for l in out.splitlines() if l.startswith("| `t` ")][0].split("|")[7].strip() == "yes",
+  "--list-commands honours --measure-ups")
 c.done()
