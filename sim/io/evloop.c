@@ -33,6 +33,9 @@ struct evl {
 	size_t nt, capt;
 	long long next_id;
 	bool stop;
+	struct pollfd *pf;        /* poll set, rebuilt each iteration */
+	struct evl_watch *snap;   /* watch list as it was when poll returned */
+	size_t cap_pf;
 };
 
 struct real_clock {
@@ -79,6 +82,8 @@ void evl_free(struct evl *l)
 		return;
 	free(l->w);
 	free(l->t);
+	free(l->pf);
+	free(l->snap);
 	free(l);
 }
 
@@ -179,8 +184,19 @@ enum ups_rc evl_run_once(struct evl *l, int max_wait_ms)
 		if (timeout < 0 || w < timeout)
 			timeout = w;
 	}
-	struct pollfd pf[64];
-	size_t n = l->nw < 64 ? l->nw : 64;
+	size_t n = l->nw;
+	if (n > l->cap_pf) {
+		struct pollfd *np = realloc(l->pf, n * sizeof *np);
+		struct evl_watch *ns = realloc(l->snap, n * sizeof *ns);
+		if (np)
+			l->pf = np;
+		if (ns)
+			l->snap = ns;
+		if (!np || !ns)
+			return UPS_ENOMEM;
+		l->cap_pf = n;
+	}
+	struct pollfd *pf = l->pf;
 	for (size_t i = 0; i < n; i++) {
 		pf[i].fd = l->w[i].fd;
 		pf[i].events = (short)(((l->w[i].mask & EVL_READABLE) ? POLLIN : 0) |
@@ -192,7 +208,7 @@ enum ups_rc evl_run_once(struct evl *l, int max_wait_ms)
 		return UPS_ESYS;
 	if (rc > 0) {
 		/* snapshot: callbacks may change the watch list */
-		struct evl_watch snap[64];
+		struct evl_watch *snap = l->snap;
 		memcpy(snap, l->w, n * sizeof *snap);
 		for (size_t i = 0; i < n && !l->stop; i++) {
 			if (!pf[i].revents)

@@ -1,6 +1,8 @@
 """The command line: help, version, profile listing, errors with exit codes,
 the ready banner, --link/--mode/--owner, and clean exit on SIGTERM/SIGINT."""
 import grp
+import re
+import time
 import os
 import pwd
 import signal
@@ -90,4 +92,30 @@ with tempfile.TemporaryDirectory() as d:
         pass
     rc, _, err = run("--owner", "no-such-user-xyz")
     c.eq(rc, 2, "unknown --owner exits 2")
+
+# -v: one trace line per event, "<seconds> rx|tx \"escaped bytes\""
+s = Sim("-v")
+s.open()
+s.smart()
+s.cmd("\x01")
+err = s.stop()
+lines = err.splitlines()
+c(any(re.match(r'^\d+\.\d{3} rx "Y"$', l) for l in lines), "trace shows rx \"Y\": %r" % lines[:6])
+c(any(re.match(r'^\d+\.\d{3} tx "SM\\r\\n"$', l) for l in lines), "trace shows tx \"SM\\r\\n\"")
+c(any(re.match(r'^\d+\.\d{3} rx "\\x01"$', l) for l in lines), "control bytes escaped as \\xNN")
+c(any(re.match(r'^\d+\.\d{3} host-open$', l) for l in lines), "host opens are traced")
+
+# --speed: model time runs faster (the clock seam): the 8 s self-test
+# finishes in about 1 s at 8x
+with Sim("--speed", "8") as s:
+    s.open()
+    s.smart()
+    t0 = time.monotonic()
+    c.eq(s.cmd("W"), b"OK", "W at 8x")
+    while s.cmd("X") != b"OK" and time.monotonic() - t0 < 8:
+        s.read_for(0.05)
+    took = time.monotonic() - t0
+    c(0.5 < took < 3.0, "8 s self-test took %.2f s at --speed 8" % took)
+rc, _, err = run("--speed", "0")
+c.eq(rc, 2, "--speed 0 is refused")
 c.done()
