@@ -40,6 +40,7 @@ struct options {
 	bool list;
 	bool list_commands;
 	bool measure_ups;
+	bool realistic;
 	int verbose;
 	double speed;
 };
@@ -71,6 +72,8 @@ static void usage(FILE *f)
 "  -m, --mode OCTAL         permission bits of the pty (default 0600)\n"
 "      --measure-ups        attach a Measure-UPS accessory (t h v i J [ ] { } I)\n"
 "      --speed FACTOR       run the model FACTOR times faster than real time\n"
+"      --realistic-timing   answer like real hardware: 60 ms before each reply,\n"
+"                           then 2400 bit/s on the wire (a ^Z dump takes ~1 s)\n"
 "  -L, --list-profiles      list the built-in profiles and exit\n"
 "      --list-commands      print the command table (Markdown) with what the\n"
 "                           selected profile answers, and exit\n"
@@ -97,6 +100,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "owner", required_argument, 0, 'o' },
 		{ "mode", required_argument, 0, 'm' },
 		{ "measure-ups", no_argument, 0, 'M' },
+		{ "realistic-timing", no_argument, 0, 'T' },
 		{ "speed", required_argument, 0, 'S' },
 		{ "list-profiles", no_argument, 0, 'L' },
 		{ "list-commands", no_argument, 0, 'C' },
@@ -122,6 +126,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 'M': o->measure_ups = true; break;
+		case 'T': o->realistic = true; break;
 		case 'S':
 			o->speed = strtod(optarg, &end);
 			if (*end || !(o->speed > 0) || o->speed > 1e6) {
@@ -315,6 +320,12 @@ int main(int argc, char **argv)
 	}
 	if (o.measure_ups)
 		prof_attach_measure_ups(&prof);
+	if (o.realistic) {
+		/* facts §0: 40-125 ms to the first byte on a real SU420 */
+		if (!prof.reply_delay_ms)
+			prof.reply_delay_ms = 60;
+		prof.pace = true;
+	}
 	if (o.list_commands) {
 		list_commands(&prof);
 		return 0;

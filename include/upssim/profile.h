@@ -92,6 +92,8 @@ struct ups_profile {
 	uint32_t replace_repeat_ms;  /**< `#` repeat (5 h) */
 	uint32_t power_on_alert_ms;  /**< `?` this long after power-on */
 	uint32_t bypass_ms;        /**< ^ transfer time (Matrix) */
+	uint32_t reply_delay_ms;   /**< time before a reply's first byte (0) */
+	bool pace;                 /**< send at the line rate, 2400 bit/s 8N1 */
 
 	/* EEPROM lists, indexed by command byte */
 	struct prof_enum eeprom[128];

@@ -464,6 +464,8 @@ static const struct field timing_f[] = {
 	F("replace_repeat", T_U32, replace_repeat_ms, .lo = 0, .hi = MS),
 	F("power_on_alert", T_U32, power_on_alert_ms, .lo = 0, .hi = MS),
 	F("bypass", T_U32, bypass_ms, .lo = 0, .hi = MS),
+	F("reply_delay", T_U32, reply_delay_ms, .lo = 0, .hi = 10000),
+	F("pace", T_BOOL, pace),
 };
 
 static const struct field electrical_f[] = {

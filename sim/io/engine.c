@@ -9,6 +9,15 @@
 #include <string.h>
 
 #define OUT_MAX (64 * 1024) /* drop the oldest bytes nobody reads */
+/* One byte on a 2400 bit/s 8N1 line: 10 bits (ULS §2.1), in microseconds */
+#define BYTE_US 4167u
+
+/* Output not yet sent, in the order produced; each piece may leave only
+ * after its release time (the profile's reply delay). */
+struct seg {
+	size_t len;
+	uint64_t at;     /* model ms */
+};
 
 struct engine {
 	struct evl *l;
@@ -19,6 +28,12 @@ struct engine {
 	uint64_t timer_at;
 	FILE *trace;
 	const char *lost;   /* why the transport is gone, NULL while fine */
+	/* pacing (profile timing.reply_delay / timing.pace) */
+	bool paced;
+	struct seg *segs;
+	size_t nseg, capseg;
+	uint64_t line_free_us; /* when the simulated line is idle again */
+	long long out_timer;
 };
 
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen)
@@ -65,20 +80,117 @@ static void trace(struct engine *e, const char *dir, const uint8_t *p, size_t n)
 
 static void on_io(struct evl *l, int fd, int mask, void *arg);
 static int64_t on_timer(struct evl *l, long long id, void *arg);
+static int64_t on_out_timer(struct evl *l, long long id, void *arg);
+
+/* Bytes the unit produced since e->out.len was @p before leave at now +
+ * reply delay.  Only used when pacing. */
+static void mark(struct engine *e, size_t before)
+{
+	if (!e->paced || e->out.len <= before)
+		return;
+	uint64_t at = evl_now(e->l) + ups_profile(e->u)->reply_delay_ms;
+	if (e->nseg && e->segs[e->nseg - 1].at == at) {
+		e->segs[e->nseg - 1].len += e->out.len - before;
+		return;
+	}
+	if (e->nseg == e->capseg) {
+		size_t cap = e->capseg ? e->capseg * 2 : 16;
+		struct seg *n = realloc(e->segs, cap * sizeof *n);
+		if (!n) { /* cannot keep the timing: send at once from now on */
+			e->paced = false;
+			e->nseg = 0;
+			return;
+		}
+		e->segs = n;
+		e->capseg = cap;
+	}
+	e->segs[e->nseg++] = (struct seg){ e->out.len - before, at };
+}
+
+/* Forget @p n bytes from the front of the output and its segments. */
+static void drop_front(struct engine *e, size_t n)
+{
+	ups_buf_consume(&e->out, n);
+	while (n && e->nseg) {
+		size_t k = n < e->segs[0].len ? n : e->segs[0].len;
+		e->segs[0].len -= k;
+		n -= k;
+		if (!e->segs[0].len) {
+			memmove(e->segs, e->segs + 1, --e->nseg * sizeof *e->segs);
+		}
+	}
+}
+
+/* How many bytes may be written now, and when the next may go. */
+static size_t sendable(struct engine *e, uint64_t now, uint64_t *next)
+{
+	*next = UPS_NEVER;
+	if (!e->paced)
+		return e->out.len;
+	if (!e->nseg)
+		return 0;
+	uint64_t start_us = e->segs[0].at * 1000;
+	if (ups_profile(e->u)->pace && e->line_free_us > start_us)
+		start_us = e->line_free_us;
+	if (start_us > now * 1000) {
+		*next = (start_us + 999) / 1000;
+		return 0;
+	}
+	if (!ups_profile(e->u)->pace)
+		return e->segs[0].len;
+	size_t k = 1 + (size_t)((now * 1000 - start_us) / BYTE_US);
+	return k < e->segs[0].len ? k : e->segs[0].len;
+}
 
 static void flush_out(struct engine *e)
 {
+	bool blocked = false;
+	uint64_t now = evl_now(e->l), next = UPS_NEVER;
 	while (e->out.len) {
-		ssize_t n = transport_write(e->t, e->out.data, e->out.len);
-		if (n <= 0)
+		size_t k = sendable(e, now, &next);
+		if (!k)
 			break;
+		ssize_t n = transport_write(e->t, e->out.data, k);
+		if (n <= 0) {
+			blocked = true;
+			break;
+		}
 		trace(e, "tx", e->out.data, (size_t)n);
-		ups_buf_consume(&e->out, (size_t)n);
+		if (e->paced && ups_profile(e->u)->pace) {
+			uint64_t start_us = e->segs[0].at * 1000;
+			if (e->line_free_us > start_us)
+				start_us = e->line_free_us;
+			e->line_free_us = start_us + (uint64_t)n * BYTE_US;
+		}
+		drop_front(e, (size_t)n);
+		if ((size_t)n < k) {
+			blocked = true;
+			break;
+		}
 	}
 	if (e->out.len > OUT_MAX)
-		ups_buf_consume(&e->out, e->out.len - OUT_MAX);
-	int mask = EVL_READABLE | (e->out.len ? EVL_WRITABLE : 0);
+		drop_front(e, e->out.len - OUT_MAX);
+	int mask = EVL_READABLE | (blocked ? EVL_WRITABLE : 0);
 	evl_watch(e->l, e->t->ops->fd(e->t), mask, on_io, e);
+	if (e->paced) {
+		if (e->out_timer)
+			evl_del_timer(e->l, e->out_timer);
+		e->out_timer = 0;
+		if (!blocked && next != UPS_NEVER)
+			e->out_timer = evl_add_timer(e->l, (int64_t)(next - now),
+						     on_out_timer, e);
+		if (e->out_timer < 0)
+			e->out_timer = 0;
+	}
+}
+
+static int64_t on_out_timer(struct evl *l, long long id, void *arg)
+{
+	struct engine *e = arg;
+	(void)l; (void)id;
+	e->out_timer = 0; /* flush_out arms a new one if needed */
+	flush_out(e);
+	return EVL_NOMORE;
 }
 
 /* Keep one timer armed at the unit's next deadline. */
@@ -104,7 +216,9 @@ static int64_t on_timer(struct evl *l, long long id, void *arg)
 {
 	struct engine *e = arg;
 	(void)id;
+	size_t before = e->out.len;
 	ups_tick(e->u, evl_now(l), &e->out);
+	mark(e, before);
 	flush_out(e);
 	e->timer = 0; /* this timer ends; rearm makes the next one */
 	e->timer_at = UPS_NEVER;
@@ -132,7 +246,9 @@ static void on_io(struct evl *l, int fd, int mask, void *arg)
 				break;
 			got += (size_t)n;
 			trace(e, "rx", buf, (size_t)n);
+			size_t before = e->out.len;
 			ups_feed(e->u, buf, (size_t)n, evl_now(l), &e->out);
+			mark(e, before);
 		}
 		/* A hang-up with nothing to read would wake poll forever. */
 		if ((mask & EVL_HANGUP) && !got && !e->lost)
@@ -175,9 +291,12 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 	e->u = u;
 	e->trace = tracef;
 	e->timer_at = UPS_NEVER;
+	const struct ups_profile *p = ups_profile(u);
+	e->paced = p->pace || p->reply_delay_ms > 0;
 	if (t->ops->host_fd && t->ops->host_fd(t) >= 0)
 		evl_watch(l, t->ops->host_fd(t), EVL_READABLE, on_host, e);
 	ups_tick(u, evl_now(l), &e->out);
+	mark(e, 0);
 	flush_out(e);
 	rearm(e);
 	return e;
@@ -199,6 +318,9 @@ void engine_free(struct engine *e)
 		evl_unwatch(e->l, e->t->ops->host_fd(e->t));
 	if (e->timer)
 		evl_del_timer(e->l, e->timer);
+	if (e->out_timer)
+		evl_del_timer(e->l, e->out_timer);
 	ups_buf_free(&e->out);
+	free(e->segs);
 	free(e);
 }

@@ -94,11 +94,15 @@ static const struct chunk script[] = {
 static const uint64_t tick_times[] = { 5000, 7500, 12000, 15500, 20000, 25000,
 				       35000, 60000 };
 
-static void run_with_plan(const int *plan, size_t plan_len)
+static void run_with_plan(const int *plan, size_t plan_len, bool paced)
 {
 	static struct ups_profile p;
 	struct ups_diag d;
 	assert_int_equal(prof_load(PROF_DEFAULT_NAME, &p, &d), UPS_OK);
+	if (paced) {
+		p.reply_delay_ms = 60;
+		p.pace = true;
+	}
 
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -118,6 +122,7 @@ static void run_with_plan(const int *plan, size_t plan_len)
 	ups_tick(ref, 0, &want);
 
 	size_t ci = 0, ti = 0;
+	int held_back = 0;
 	size_t n_chunks = sizeof script / sizeof script[0];
 	size_t n_ticks = sizeof tick_times / sizeof tick_times[0];
 	while (ci < n_chunks || ti < n_ticks) {
@@ -136,9 +141,20 @@ static void run_with_plan(const int *plan, size_t plan_len)
 		/* let the loop see the bytes and any due timer, then drain */
 		for (int i = 0; i < 64; i++)
 			evl_run_once(l, 0);
+		/* paced: a reply is still on its way at the time it was asked;
+		 * unpaced over a clean transport: already all there */
+		if (f.sink.len < want.len)
+			held_back++;
 	}
-	for (int i = 0; i < 4096 && f.sink.len < want.len; i++)
+	for (int i = 0; i < 100000 && f.sink.len < want.len; i++) {
+		if (paced)
+			vc.now += 5; /* let the paced line drain */
 		evl_run_once(l, 0);
+	}
+	if (paced)
+		assert_true(held_back >= 10);
+	else if (plan_len == 1)
+		assert_int_equal(held_back, 0);
 
 	assert_int_equal(f.sink.len, want.len);
 	assert_memory_equal(f.sink.data, want.data, want.len);
@@ -160,28 +176,42 @@ static void test_clean_transport(void **st)
 {
 	(void)st;
 	static const int plan[] = { 1 << 20 };
-	run_with_plan(plan, 1);
+	run_with_plan(plan, 1, false);
 }
 
 static void test_short_writes(void **st)
 {
 	(void)st;
 	static const int plan[] = { 1, 2, 3, 1, 5, 1 };
-	run_with_plan(plan, sizeof plan / sizeof plan[0]);
+	run_with_plan(plan, sizeof plan / sizeof plan[0], false);
 }
 
 static void test_eagain_and_short(void **st)
 {
 	(void)st;
 	static const int plan[] = { 0, 0, 3, 0, 1, 0, 0, 0, 7, 2 };
-	run_with_plan(plan, sizeof plan / sizeof plan[0]);
+	run_with_plan(plan, sizeof plan / sizeof plan[0], false);
 }
 
 static void test_one_byte_then_refuse(void **st)
 {
 	(void)st;
 	static const int plan[] = { 1, 0 };
-	run_with_plan(plan, 2);
+	run_with_plan(plan, 2, false);
+}
+
+static void test_paced_with_faults(void **st)
+{
+	(void)st;
+	static const int plan[] = { 0, 1, 0, 0, 2, 1 };
+	run_with_plan(plan, sizeof plan / sizeof plan[0], true);
+}
+
+static void test_paced_clean(void **st)
+{
+	(void)st;
+	static const int plan[] = { 1 << 20 };
+	run_with_plan(plan, 1, true);
 }
 
 int main(void)
@@ -191,6 +221,8 @@ int main(void)
 		cmocka_unit_test(test_short_writes),
 		cmocka_unit_test(test_eagain_and_short),
 		cmocka_unit_test(test_one_byte_then_refuse),
+		cmocka_unit_test(test_paced_clean),
+		cmocka_unit_test(test_paced_with_faults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
