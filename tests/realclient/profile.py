@@ -20,6 +20,8 @@ usage: profile.py PROFILE KEY [KEY...]
                                     below boost_below/above trim_above
              expect.status_flags    OL plus BOOST/TRIM when the above applies
              expect.ups_id          ups_id with the trailing padding removed
+             expect.firmware        firmware_b, or firmware_v if the unit has no b
+             expect.setting.X       eeprom.X.default, or NO if the unit has no list
 
 The YAML is read with yaml.BaseLoader, so every scalar is the text exactly as
 written (no YAML 1.1 octal/boolean guessing: "020" stays "020").  `inherit:`
@@ -184,6 +186,15 @@ def value(p, key):
     if key == "expect.status_flags":
         extra = line_state(p)[0]
         return "OL" + (" " + extra if extra else "")
+    if parts[:2] == ["expect", "setting"] and len(parts) == 3:
+        # a setting's factory value; `NO` where the unit has no list for it
+        # (ULS p.18-19: a Matrix-UPS answers NO to l and e)
+        if (p.get("eeprom") or {}).get(parts[2]):
+            return value(p, "eeprom.%s.default" % parts[2])
+        return "NO"
+    if key == "expect.firmware":
+        # what hosts show as firmware: `b` where the unit answers it, else `V`
+        return raw(p, "identity.firmware_b") or raw(p, "identity.firmware_v")
     if key == "expect.ups_id":
         return raw(p, "identity.ups_id").rstrip(" ")
     return raw(p, key)
