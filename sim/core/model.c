@@ -292,7 +292,8 @@ static void update_source(struct ups *u, uint64_t now)
 			u->linefail_next = now + u->p->linefail_repeat_ms;
 		}
 	} else if (!u->on_batt && was) {
-		if (u->sent_linefail)
+		/* `$` means back on line, not "output switched off" (ULS p.24) */
+		if (u->sent_linefail && u->output_on)
 			alert(u, '$');
 		u->sent_linefail = false;
 		u->linefail_next = UPS_NEVER;

@@ -313,6 +313,32 @@ static void test_outage_drains_battery(void **st)
 	fx_free(f);
 }
 
+static void test_shutdown_in_brownout(void **st)
+{
+	(void)st;
+	struct fx *f = smart(PROF_DEFAULT_NAME);
+	/* 80 V: below the transfer point but enough to keep the electronics
+	 * alive, so the unit still answers after its output goes off */
+	ups_set_line(f->u, 80, f->p.line_freq, f->t);
+	at(f, f->t);
+	assert_string_equal(alerts(f), "!");
+	assert_string_equal(send(f, "S"), "OK\r\n");
+	at(f, f->t + 20001);
+	assert_string_equal(alerts(f), "");      /* no `$`: it is off, not on line */
+	assert_string_equal(send(f, "Q"), "00\r\n");
+	assert_string_equal(send(f, "8"), "10\r\n"); /* shut down by S */
+	/* interlocked after S (ULS p.3): refused at the first press */
+	assert_string_equal(send(f, "K"), "NA\r\n");
+	assert_string_equal(send(f, "U"), "NA\r\n");
+	/* the line comes back: output on after r, `$` is not owed any more */
+	ups_set_line(f->u, f->p.line_voltage, f->p.line_freq, f->t);
+	at(f, f->t + 1);
+	assert_string_equal(alerts(f), "");
+	assert_string_equal(send(f, "Q"), "08\r\n");
+	assert_string_equal(send(f, "8"), "00\r\n");
+	fx_free(f);
+}
+
 static void test_sleep_at(void **st)
 {
 	(void)st;
@@ -399,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_self_test),
 		cmocka_unit_test(test_simulated_failure),
 		cmocka_unit_test(test_outage_drains_battery),
+		cmocka_unit_test(test_shutdown_in_brownout),
 		cmocka_unit_test(test_sleep_at),
 		cmocka_unit_test(test_two_press),
 		cmocka_unit_test(test_calibration),
