@@ -120,11 +120,34 @@ static double ee_num(const struct ups *u, uint8_t cmd, double dflt)
 	return end == v ? dflt : d;
 }
 
+/* Select @p value in @p cmd's list if the list has it. */
+static void ee_select(struct ups *u, uint8_t cmd, const char *value)
+{
+	const struct prof_enum *e = &u->p->eeprom[cmd];
+	for (int i = 0; e->present && i < e->count; i++)
+		if (strcmp(e->values[i], value) == 0)
+			u->ee_idx[cmd] = (uint8_t)i;
+}
+
 static void ee_defaults(struct ups *u)
 {
 	for (int c = 0; c < 128; c++)
 		u->ee_idx[c] = u->p->eeprom[c].present ? (uint8_t)u->p->eeprom[c].def : 0;
 	u->alarm_enable = u->p->alarm_enable;
+	/* A switch away from ON imposes its value (ULS p.10, facts §1.5):
+	 * #4 low-battery warning 5 min, #3 alarm delayed 30 s, #2 output
+	 * 115/240 V instead of 120/230 V, #1 desensitized (wider window). */
+	uint8_t dip = u->p->dip;
+	if (dip & 0x01)
+		ee_select(u, 'q', "05");
+	if (dip & 0x02)
+		ee_select(u, 'k', "T");
+	if (dip & 0x04) {
+		ee_select(u, 'o', "115");
+		ee_select(u, 'o', "240");
+	}
+	if (dip & 0x08)
+		ee_select(u, 's', "L");
 }
 
 static bool has_alert(const struct ups *u, char c)
@@ -139,8 +162,11 @@ static void alert(struct ups *u, char c)
 	u->alerts[u->n_alerts++] = (uint8_t)c;
 }
 
+static void plan_auto_test(struct ups *u);
+
 static void eeprom_changed(struct ups *u, uint64_t now)
 {
+	plan_auto_test(u); /* E may have changed */
 	if (has_alert(u, '|'))
 		u->eeprom_alert_at = now + u->p->eeprom_alert_ms;
 }
@@ -229,6 +255,10 @@ static void output_off(struct ups *u, enum off_reason why)
 		alert(u, '?'); /* ULS p.24: low-battery shutdown is abnormal */
 		u->sent_abnormal = true;
 	}
+	/* Low battery ends with the output, silently: `+` means "recharged". */
+	u->lowbatt = u->sent_lowbatt = false;
+	/* `#` repeats until a passing test or the UPS is turned off (ULS p.25) */
+	u->replace_next = UPS_NEVER;
 	if ((u->p->family & (UPS_FAM_OLD | UPS_FAM_SU2)) && has_alert(u, '*'))
 		alert(u, '*'); /* ULS p.25: older units only */
 }
@@ -239,6 +269,8 @@ static void output_on(struct ups *u)
 	u->off = OFF_NONE;
 	u->turn_on_at = UPS_NEVER;
 	u->trip &= (uint8_t)~(UPS_T_SHUTDOWN_S | UPS_T_SLEEP_AT | UPS_T_LOWBATT_OFF);
+	if (u->replace)
+		u->replace_next = u->t + u->p->replace_repeat_ms;
 	if (u->sent_abnormal && has_alert(u, '=')) {
 		alert(u, '=');
 		u->sent_abnormal = false;
@@ -251,9 +283,13 @@ static void die(struct ups *u)
 	u->alive = false;
 	u->smart = false;
 	codec_reset(&u->codec);
-	u->n_alerts = 0;
-	u->sent_linefail = u->sent_lowbatt = false;
+	/* Alerts already queued left before the power dropped (the `?` of a
+	 * low-battery shutdown); nothing owed survives: no `=` after the
+	 * power-on `?` (ULS p.24). */
+	u->sent_linefail = u->sent_lowbatt = u->sent_abnormal = false;
+	u->linefail = u->lowbatt = false;
 	u->linefail_next = u->replace_next = UPS_NEVER;
+	u->auto_test_at = UPS_NEVER;
 	u->power_on_alert_at = u->eeprom_alert_at = UPS_NEVER;
 	u->turn_on_at = UPS_NEVER; /* nothing happens until the line returns */
 	u->sd = SD_NONE;
@@ -266,33 +302,51 @@ static void revive(struct ups *u, uint64_t now)
 	codec_reset(&u->codec);
 	u->power_on_alert_at = now + u->p->power_on_alert_ms;
 	u->mmax = u->mmin = u->line_v;
+	/* E: "ON " tests at every start-up, 336/168 count from the last test */
+	const char *e = ee_value(u, 'E');
+	if (e && strcmp(e, "ON ") == 0)
+		u->auto_test_at = now;
+	else
+		plan_auto_test(u);
 }
 
 /* Recompute on_batt and emit the alerts of a transfer. */
+/* Why the line is unusable, as G reports it (ULS p.7). */
+static char line_cause(const struct ups *u)
+{
+	double f0 = u->p->nominal_freq;
+	if (!line_present(u) || u->line_v < ee_num(u, 'l', u->p->nominal_voltage * 0.85))
+		return 'L';
+	if (u->line_v > ee_num(u, 'u', u->p->nominal_voltage * 1.12))
+		return 'H';
+	if (u->line_hz < f0 * 0.95 || u->line_hz > f0 * 1.05)
+		return 'R'; /* frequency out of tolerance: rate of change */
+	return 'L';
+}
+
+/* Recompute the power source and emit the alerts of a transfer.  `!` marks
+ * battery operation caused by the line, U or D (not by W), whenever it
+ * begins, also in the middle of a self-test; it repeats every 30 s until
+ * low battery; `$` follows only a `!` and only when the unit is back on
+ * line with its output on (ULS p.24). */
 static void update_source(struct ups *u, uint64_t now)
 {
-	bool was = u->on_batt;
 	bool line_ok = line_in_window(u);
+	bool was_batt = u->on_batt, was_lf = u->linefail;
 	u->on_batt = u->output_on && !u->bypass &&
 		     (!line_ok || forced_battery(u, now));
-	if (u->on_batt && !was) {
-		if (forced_battery(u, now))
-			u->cause = 'S';
-		else if (!line_present(u) || u->line_v < u->p->nominal_voltage)
-			u->cause = 'L';
-		else if (u->line_v > u->p->nominal_voltage * 1.05)
-			u->cause = 'H';
-		else
-			u->cause = 'R'; /* frequency out of tolerance */
-		/* ULS p.24: `!` on transfer, repeated every 30 s; not for W */
-		if (u->alive &&
-		    (now >= u->selftest_until || u->simfail_until > now)) {
-			alert(u, '!');
-			u->sent_linefail = true;
-			u->linefail_next = now + u->p->linefail_repeat_ms;
-		}
-	} else if (!u->on_batt && was) {
-		/* `$` means back on line, not "output switched off" (ULS p.24) */
+	u->linefail = u->on_batt &&
+		      (!line_ok || now < u->simfail_until || u->calibrating);
+	if (u->on_batt && !was_batt)
+		u->cause = line_ok ? 'S' : line_cause(u);
+	else if (u->on_batt && !line_ok && !was_lf)
+		u->cause = line_cause(u); /* the line failed during W */
+	if (u->linefail && !was_lf && u->alive) {
+		alert(u, '!');
+		u->sent_linefail = true;
+		u->linefail_next = u->lowbatt ? UPS_NEVER
+					      : now + u->p->linefail_repeat_ms;
+	} else if (!u->linefail && was_lf) {
 		if (u->sent_linefail && u->output_on)
 			alert(u, '$');
 		u->sent_linefail = false;
@@ -326,6 +380,36 @@ static uint64_t next_period(uint64_t due, uint64_t period, uint64_t now)
 	return due + ((now - due) / period + 1) * period;
 }
 
+static void measure_alarms(struct ups *u);
+
+/* Interval of automatic self-tests from E (ULS p.17): 336 or 168 hours;
+ * 0 for "ON " (start-up only) and "OFF". */
+static uint64_t auto_test_interval(const struct ups *u)
+{
+	double h = ee_num(u, 'E', 0.0);
+	return h > 0 ? (uint64_t)(h * MS_PER_H) : 0;
+}
+
+/* Schedule the next automatic self-test, counted from the last test. */
+static void plan_auto_test(struct ups *u)
+{
+	uint64_t iv = auto_test_interval(u);
+	u->auto_test_at = iv ? u->last_test_t + iv : UPS_NEVER;
+}
+
+static bool can_self_test(const struct ups *u, uint64_t now)
+{
+	return u->alive && u->output_on && !u->on_batt && u->sd == SD_NONE &&
+	       now >= u->selftest_until && !u->calibrating;
+}
+
+static void start_self_test(struct ups *u, uint64_t now)
+{
+	u->selftest_until = now + u->p->selftest_ms;
+	u->has_result = false;
+	update_source(u, now);
+}
+
 /* Bring the model to `now`, applying every timer that fell due. */
 static void step(struct ups *u, uint64_t now)
 {
@@ -354,6 +438,7 @@ static void step(struct ups *u, uint64_t now)
 			u->has_result = true;
 			u->result_t = t;
 			u->last_test_t = t;
+			plan_auto_test(u);
 			if (!u->batt_good) {
 				u->replace = true;
 				alert(u, '#');
@@ -375,6 +460,12 @@ static void step(struct ups *u, uint64_t now)
 			u->bypass_change_until = 0;
 		if (u->output_on && u->on_batt && u->charge <= 0.0)
 			output_off(u, OFF_LOWBATT);
+		/* An automatic restart needs the line for the whole turn-on
+		 * delay r; if it fails again, the delay starts afresh later. */
+		if (!u->output_on && u->turn_on_at != UPS_NEVER &&
+		    (u->off == OFF_S || u->off == OFF_AT || u->off == OFF_LOWBATT) &&
+		    !line_in_window(u))
+			u->turn_on_at = UPS_NEVER;
 		if (u->alive && !u->output_on && u->turn_on_at != UPS_NEVER &&
 		    t >= u->turn_on_at)
 			output_on(u);
@@ -426,10 +517,24 @@ static void step(struct ups *u, uint64_t now)
 			alert(u, '|');
 			u->eeprom_alert_at = UPS_NEVER;
 		}
-		if (u->alive && t >= u->measure_next) {
-			if (u->jlatch & u->alarm_enable)
-				alert(u, '&'); /* ULS p.25: every 2 min */
-			u->measure_next = next_period(u->measure_next, 120000, now);
+		if (t >= u->auto_test_at) {
+			if (can_self_test(u, t)) {
+				start_self_test(u, t);
+				u->auto_test_at = UPS_NEVER; /* re-planned at its end */
+			} else {
+				u->auto_test_at = t + 3600000; /* busy: try in an hour */
+			}
+		}
+		if (u->alive && u->p->measure_ups) {
+			/* ULS p.25, p.28: `&` when an enabled alarm begins, then
+			 * every 2 min while it lasts */
+			measure_alarms(u);
+			bool on = (u->jlatch & u->alarm_enable) != 0;
+			if (on && (!u->measure_alarm || t >= u->measure_next)) {
+				alert(u, '&');
+				u->measure_next = t + 120000;
+			}
+			u->measure_alarm = on;
 		}
 		u->t = t;
 		if (last)
@@ -485,8 +590,9 @@ uint64_t ups_next_deadline(const struct ups *u)
 	n = min_t(n, u->replace_next);
 	n = min_t(n, u->power_on_alert_at);
 	n = min_t(n, u->eeprom_alert_at);
-	if (u->p->measure_ups && u->jlatch)
+	if (u->p->measure_ups && u->measure_alarm)
 		n = min_t(n, u->measure_next);
+	n = min_t(n, u->auto_test_at);
 	if (u->output_on && u->on_batt) {
 		n = min_t(n, charge_crossing(u, 0.0));
 		if (!u->lowbatt)
@@ -608,12 +714,7 @@ struct ups *ups_new(const struct ups_profile *p, uint64_t now)
 	revive(u, now);
 	measure_alarms(u);
 	update_source(u, now);
-	u->n_alerts = 0; /* no `!` for a unit that starts on battery */
-	if (u->on_batt) {
-		u->sent_linefail = true;
-		u->linefail_next = now + p->linefail_repeat_ms;
-	}
-	return u;
+	return u; /* a unit that starts on battery announces it with `!` */
 }
 
 void ups_free(struct ups *u)
@@ -820,9 +921,7 @@ UPS_HANDLER(h_self_test)
 		reply_str(r, "NA");
 		return;
 	}
-	u->selftest_until = now + u->p->selftest_ms;
-	u->has_result = false;
-	update_source(u, now);
+	start_self_test(u, now);
 	reply_str(r, "OK");
 }
 

@@ -1533,6 +1533,12 @@ static const struct {
 void prof_attach_measure_ups(struct ups_profile *p)
 {
 	p->measure_ups = true;
+	/* the accessory's own alert (ULS p.25; the ULS `a` example lists it) */
+	size_t n = strlen(p->alerts);
+	if (!strchr(p->alerts, '&') && n + 1 < sizeof p->alerts) {
+		p->alerts[n] = '&';
+		p->alerts[n + 1] = '\0';
+	}
 	for (int b = 0; b < 256; b++) {
 		const struct cmd_def *row = cmd_lookup((uint8_t)b);
 		if (row && (row->flags & CF_MEASURE) && (row->families & p->family))

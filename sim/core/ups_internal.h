@@ -42,6 +42,7 @@ struct ups {
 	uint64_t selftest_until; /* W */
 	bool calibrating;        /* D */
 	bool on_batt;            /* derived each step */
+	bool linefail;           /* on battery because of the line, U or D */
 	bool bypass;             /* Matrix ^ */
 	uint64_t bypass_change_until;
 
@@ -51,6 +52,7 @@ struct ups {
 	bool has_result;
 	bool replace;            /* Q bit 7 */
 	uint64_t last_test_t;    /* d: hours since last self-test */
+	uint64_t auto_test_at;   /* next automatic self-test (E) */
 
 	/* shutdowns */
 	enum sd_kind sd;
@@ -71,6 +73,7 @@ struct ups {
 	bool lowbatt;
 	uint64_t linefail_next, replace_next, power_on_alert_at, measure_next;
 	uint8_t jlatch;          /* Measure-UPS J latched bits */
+	bool measure_alarm;      /* an enabled Measure-UPS alarm is active */
 	uint8_t alerts[64];
 	size_t n_alerts;
 };

@@ -218,6 +218,8 @@ class Profile:
         self.table = table                    # byte -> yes | NA | silent
         ident, beh, el, bat = y["identity"], y["behaviour"], y["electrical"], y["battery"]
         self.alerts = lat(y["link"]["alerts"])
+        if y.get("measure_ups") and b"&" not in self.alerts:
+            self.alerts += b"&"  # the accessory's own alert (ULS p.25)
         self.silent = beh["unsupported"] == "silent"
         self.sd_reply = lat(beh["shutdown_reply"])
         self.s_on_line = lat(beh["s_on_line"])
