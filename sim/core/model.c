@@ -417,11 +417,13 @@ static void step(struct ups *u, uint64_t now)
 		now = u->t;
 	/* Walk through due timers in time order so that physics between
 	 * them is integrated with the right power source. */
-	for (int guard = 0; guard < 256; guard++) {
+	for (int guard = 0;; guard++) {
 		/* Every pass re-derives the state; the last one runs at `now`
-		 * even when no timer is due (the environment may have changed). */
+		 * even when no timer is due (the environment may have changed),
+		 * and also when the pass budget is spent, so `now` is always
+		 * reached with a full pass. */
 		uint64_t next = ups_next_deadline(u);
-		bool last = next >= now;
+		bool last = next >= now || guard >= 4096;
 		if (last)
 			next = now;
 		if (next < u->t)
@@ -522,7 +524,9 @@ static void step(struct ups *u, uint64_t now)
 				start_self_test(u, t);
 				u->auto_test_at = UPS_NEVER; /* re-planned at its end */
 			} else {
-				u->auto_test_at = t + 3600000; /* busy: try in an hour */
+				/* busy: try again on the next hour */
+				u->auto_test_at = next_period(u->auto_test_at,
+							      3600000, now);
 			}
 		}
 		if (u->alive && u->p->measure_ups) {
@@ -540,9 +544,6 @@ static void step(struct ups *u, uint64_t now)
 		if (last)
 			return;
 	}
-	/* NEVER(): every pass consumes a timer, and there are few of them */
-	integrate(u, now);
-	update_source(u, now);
 }
 
 /* When does the charge reach `level` at the present rate? */
