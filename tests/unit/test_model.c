@@ -16,75 +16,23 @@
 #include "upssim/cmdtab.h"
 #include "upssim/profile.h"
 #include "upssim/ups.h"
-
-struct fx {
-	struct ups_profile p;
-	struct ups *u;
-	struct ups_buf out;
-	uint64_t t;
-};
+#include "vt_fixture.h"
 
 static struct fx *fx_new(const char *profile)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	struct ups_diag d;
-	assert_int_equal(prof_load(profile, &f->p, &d), UPS_OK);
-	f->u = ups_new(&f->p, 0);
-	assert_non_null(f->u);
-	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	ups_free(f->u);
-	ups_buf_free(&f->out);
-	free(f);
-}
-
-/* Advance virtual time to t, collecting alerts. */
-static void at(struct fx *f, uint64_t t)
-{
-	/* follow deadlines like the event loop does */
-	for (;;) {
-		uint64_t n = ups_next_deadline(f->u);
-		if (n > t)
-			break;
-		ups_tick(f->u, n, &f->out);
-	}
-	ups_tick(f->u, t, &f->out);
-	f->t = t;
-}
-
-/* Send bytes at the current time; return all output as a string. */
-static const char *send(struct fx *f, const char *bytes)
-{
-	static char buf[1024];
-	f->out.len = 0;
-	ups_feed(f->u, (const uint8_t *)bytes, strlen(bytes), f->t, &f->out);
-	size_t n = f->out.len < sizeof buf - 1 ? f->out.len : sizeof buf - 1;
-	memcpy(buf, f->out.data, n);
-	buf[n] = '\0';
-	f->out.len = 0;
-	return buf;
-}
-
-static const char *alerts(struct fx *f)
-{
-	static char buf[256];
-	size_t n = f->out.len < sizeof buf - 1 ? f->out.len : sizeof buf - 1;
-	memcpy(buf, f->out.data, n);
-	buf[n] = '\0';
-	f->out.len = 0;
-	return buf;
+	return fx_new_p(profile, NULL);
 }
 
 static struct fx *smart(const char *profile)
 {
-	struct fx *f = fx_new(profile);
-	at(f, 10);
-	assert_string_equal(alerts(f), "?"); /* power-on alert (ULS p.24) */
-	assert_string_equal(send(f, "Y"), "SM\r\n");
-	return f;
+	return smart_prof(profile, NULL);
+}
+
+/* Alerts that arrived since the last look. */
+static const char *alerts(struct fx *f)
+{
+	collect(f);
+	return take(f);
 }
 
 static void test_dumb_mode(void **st)
