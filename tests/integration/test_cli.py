@@ -1,6 +1,5 @@
 """The command line: help, version, profile listing, errors with exit codes,
 the ready banner, --link/--mode/--owner, and clean exit on SIGTERM/SIGINT."""
-import grp
 import re
 import time
 import os

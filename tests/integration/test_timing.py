@@ -41,7 +41,7 @@ with Sim() as s:
     c.eq(s.cmd("\x7f"), b"NO", "DEL after K completed: stays off (ULS p.5)")
     # ^N ^N turns it back on
     s.send("\x0e")
-    time.sleep(1.6)
+    time.sleep(1.6)  # the two-press gap under test
     s.send("\x0e")
     deadline = time.monotonic() + 3
     while s.cmd("Q") != b"08" and time.monotonic() < deadline:

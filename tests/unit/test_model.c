@@ -1,5 +1,6 @@
 /*
- * test_model.c - the UPS model and dispatcher under virtual time: every
+ * test_model.c - the UPS model and dispatcher under virtual time (see also
+ * test_model_spec.c, scenarios held against the spec): every
  * test drives a unit with bytes and explicit timestamps and checks the
  * exact bytes it sends, so hours of battery life take microseconds.
  */
@@ -18,11 +19,6 @@
 #include "upssim/ups.h"
 #include "vt_fixture.h"
 
-static struct fx *fx_new(const char *profile)
-{
-	return fx_new_p(profile, NULL);
-}
-
 static struct fx *smart(const char *profile)
 {
 	return smart_prof(profile, NULL);
@@ -33,22 +29,6 @@ static const char *alerts(struct fx *f)
 {
 	collect(f);
 	return take(f);
-}
-
-static void test_dumb_mode(void **st)
-{
-	(void)st;
-	struct fx *f = fx_new(PROF_DEFAULT_NAME);
-	at(f, 10);
-	alerts(f);
-	assert_string_equal(send(f, "QfL"), ""); /* not smart yet */
-	assert_string_equal(send(f, "Y"), "SM\r\n");
-	assert_string_equal(send(f, "Y"), "SM\r\n");
-	assert_string_equal(send(f, "Q"), "08\r\n");
-	assert_string_equal(send(f, "R"), "BYE\r\n");
-	assert_string_equal(send(f, "Q"), "");
-	assert_string_equal(send(f, "Y"), "SM\r\n");
-	fx_free(f);
 }
 
 static void test_queries_default(void **st)
@@ -160,20 +140,6 @@ static void test_direct_entry(void **st)
 	/* z keeps c and x (ULS p.16) */
 	assert_string_equal(send(f, "z"), "CLEAR\r\n");
 	assert_string_equal(send(f, "c"), "SRV1    \r\n");
-	fx_free(f);
-}
-
-static void test_dip_forbids_edit(void **st)
-{
-	(void)st;
-	struct fx *f = fx_new(PROF_DEFAULT_NAME);
-	f->p.dip = 0x02; /* switch #3 off */
-	ups_free(f->u);
-	f->u = ups_new(&f->p, 0);
-	send(f, "Y");
-	assert_string_equal(send(f, "7"), "02\r\n");
-	send(f, "u");
-	assert_string_equal(send(f, "-"), "NO\r\n");
 	fx_free(f);
 }
 
@@ -364,12 +330,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_dumb_mode),
 		cmocka_unit_test(test_queries_default),
 		cmocka_unit_test(test_caps_and_dump),
 		cmocka_unit_test(test_edit_cycle_and_reset),
 		cmocka_unit_test(test_direct_entry),
-		cmocka_unit_test(test_dip_forbids_edit),
 		cmocka_unit_test(test_self_test),
 		cmocka_unit_test(test_simulated_failure),
 		cmocka_unit_test(test_outage_drains_battery),
