@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	}
 	static struct ups_profile p;
 	struct ups_diag d;
-	if (prof_load(PROF_DEFAULT_NAME, &p, &d) != UPS_OK) {
+	if (prof_load_from(NULL, PROF_DEFAULT_NAME, &p, &d) != UPS_OK) {
 		fprintf(stderr, "cannot load profile: %s\n", d.msg);
 		return 1;
 	}

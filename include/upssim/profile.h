@@ -4,8 +4,11 @@
  * model family (which picks the default command set from the command
  * table), per-command EEPROM value lists, the electrical and battery
  * figures the model computes its readings from, and the quirks that
- * protocol-facts.md marks as uncertain.  Loading is the only I/O here; a
- * loaded profile is immutable and may be shared by any number of units.
+ * protocol-facts.md marks as uncertain.  The loader in sim/core is pure:
+ * it parses text and serves the built-in profiles, and asks a resolver
+ * (struct prof_resolver) for every other document; the file-system
+ * resolver and prof_load() live in sim/io/profile_files.c.  A loaded
+ * profile is immutable and may be shared by any number of units.
  */
 #ifndef UPSSIM_PROFILE_H
 #define UPSSIM_PROFILE_H
@@ -28,6 +31,7 @@ enum ups_family {
 #define PROF_MAX_VALUES 8   /* ^L has 8 choices; every other list has 4 */
 #define PROF_MAX_WIDTH 8    /* widest enumerated value ("dd.dd" is 5) */
 #define PROF_MAX_DUMP_EXTRA 12 /* ULS p.15 example: 9 other-locale items */
+#define PROF_MAX_TEXT (1024 * 1024) /* bytes in one profile document */
 
 /** One EEPROM-backed setting that `-` cycles through (ULS p.15-22). */
 struct prof_enum {
@@ -69,9 +73,18 @@ struct ups_profile {
 	double nominal_freq;      /**< 50 or 60 */
 	char matrix_voltage_select; /**< ^V default (Matrix): A M I */
 
-	/* Command set: bit per byte, derived = family rows + add - remove */
+	/*
+	 * Command set (docs/profiles.md "commands"): `supported` is derived
+	 * from the family's command-table rows, `measure_ups`, the net
+	 * commands.add / commands.remove of every document (`cmd_on` /
+	 * `cmd_off`: the last of add or remove wins per byte, which is the
+	 * same as applying them in order) and the extras.  The recipe is
+	 * kept so that prof_overlay() can derive the set again.
+	 */
 	uint8_t supported[32];
-	struct prof_extra extras[8];
+	uint8_t cmd_on[32], cmd_off[32];
+	struct prof_extra extras[8]; /**< fixed replies; never a byte the
+					  command table answers here */
 	int n_extras;
 
 	/* Behaviour and quirks (⚠ items of protocol-facts.md) */
@@ -127,7 +140,7 @@ struct ups_profile {
 	uint8_t alarm_enable;      /**< I factory value */
 };
 
-/** @return true if @p p answers command byte @p b. */
+/** @return true if @p p answers command byte @p b (table or extras). */
 static inline bool prof_supports(const struct ups_profile *p, uint8_t b)
 {
 	return (p->supported[b >> 3] >> (b & 7)) & 1u;
@@ -140,22 +153,117 @@ static inline void prof_set_supported(struct ups_profile *p, uint8_t b, bool on)
 		p->supported[b >> 3] &= (uint8_t)~(1u << (b & 7));
 }
 
+/** @return the fixed reply @p p gives to byte @p b, or NULL if none. */
+static inline const struct prof_extra *prof_extra(const struct ups_profile *p,
+						  uint8_t b)
+{
+	for (int i = 0; i < p->n_extras; i++)
+		if (p->extras[i].byte == b)
+			return &p->extras[i];
+	return NULL;
+}
+
 /**
- * Parse a profile from YAML text.
+ * One profile document as a resolver hands it to the loader.
+ */
+struct prof_text {
+	const char *text;  /**< YAML, @p len bytes (need not be NUL-terminated) */
+	size_t len;        /**< at most PROF_MAX_TEXT */
+	char source[256];  /**< where it came from (a path): diagnostics,
+			        ups_profile.source, and `from` for its own
+			        `inherit`; the name is its file stem */
+	void *priv;        /**< the resolver's own (e.g. the buffer to free) */
+};
+
+/**
+ * Where the loader gets the documents it does not have built in: the name
+ * given to prof_load_from() and every `inherit:` value, unless it is the
+ * name of a built-in profile (those the core serves itself, first).  The
+ * core never opens files; prof_file_resolver() is the file-system one.
+ */
+struct prof_resolver {
+	/**
+	 * Find the document @p spec names.
+	 * @param[in] ctx   this struct's @p ctx
+	 * @param[in] spec  name or path as written (not a built-in name)
+	 * @param[in] from  ups_profile.source of the inheriting document, or
+	 *                  NULL for the top-level name
+	 * @param[out] out  filled on UPS_OK, handed back to @p release
+	 * @param[out] d    filled on failure (may be NULL); it must not quote
+	 *                  the document's content
+	 * @return UPS_OK, UPS_ENOTFOUND (no such profile), UPS_ESYS (errno
+	 *         kept; e.g. not a regular file), UPS_EPARSE (too large),
+	 *         UPS_ENOMEM
+	 */
+	enum ups_rc (*read)(void *ctx, const char *spec, const char *from,
+			    struct prof_text *out, struct ups_diag *d);
+	/** Free what read() allocated for @p t; may be NULL. */
+	void (*release)(void *ctx, struct prof_text *t);
+	void *ctx;
+};
+
+/**
+ * Parse a profile from YAML text; `inherit` is resolved through @p r.
+ * @param[in] r     resolver for `inherit` values that are not built-in
+ *                  names; NULL: built-in profiles only
  * @param[in] name  short name to record (e.g. file stem)
  * @param[in] src   file name used in diagnostics
  * @param[in] text  YAML document, @p len bytes (need not be NUL-terminated)
  * @param[out] out  filled on success, undefined on failure
- * @param[out] diag filled on UPS_EPARSE (may be NULL)
- * @return UPS_OK, UPS_EPARSE, UPS_ENOMEM
+ * @param[out] diag filled on failure (may be NULL)
+ * @return UPS_OK, UPS_EPARSE, UPS_ENOMEM, UPS_EARG; from @p r also
+ *         UPS_ESYS (an inherited file could not be read)
  */
+enum ups_rc prof_parse_from(const struct prof_resolver *r, const char *name,
+			    const char *src, const char *text, size_t len,
+			    struct ups_profile *out, struct ups_diag *diag);
+
+/** prof_parse_from() with built-in profiles only (no file is read). */
 enum ups_rc prof_parse(const char *name, const char *src, const char *text,
 		       size_t len, struct ups_profile *out, struct ups_diag *diag);
 
 /**
- * Load a profile by path (contains '/' or ends in .yaml) or by name
- * (built-in profiles compiled from profiles/NAME.yaml, then UPSSIM_PROFILE_PATH).
- * @return UPS_OK, UPS_ENOTFOUND, UPS_EPARSE, UPS_ESYS, UPS_ENOMEM
+ * Load a profile by name: a built-in profile, else whatever @p r finds.
+ * @param[in] r  resolver; NULL: built-in profiles only
+ * @return UPS_OK, UPS_ENOTFOUND, UPS_EPARSE, UPS_ESYS, UPS_ENOMEM, UPS_EARG
+ */
+enum ups_rc prof_load_from(const struct prof_resolver *r,
+			   const char *name_or_path, struct ups_profile *out,
+			   struct ups_diag *diag);
+
+/**
+ * Apply a YAML mapping of the profile schema on top of an already loaded
+ * profile, as a child document applies on top of its parent (e.g. the
+ * inline overrides of a scenario file).  `inherit` is not allowed; the
+ * command set, the cross-key checks and the reply-size limit are
+ * worked out again for the result.  `name` and `source` stay the base's.
+ * @param[in,out] p     loaded profile; unchanged on failure
+ * @param[in] yaml      the mapping, @p len bytes
+ * @param[in] filename  name used in diagnostics
+ * @param[out] d        filled on failure (may be NULL)
+ * @return UPS_OK, UPS_EPARSE, UPS_ENOMEM, UPS_EARG
+ */
+enum ups_rc prof_overlay(struct ups_profile *p, const char *yaml, size_t len,
+			 const char *filename, struct ups_diag *d);
+
+/*
+ * Files (sim/io/profile_files.c, library upssim_io; programs that link
+ * only upssim_core use prof_load_from(NULL, ...) for built-in profiles).
+ */
+
+/**
+ * The file-system resolver.  A spec that contains '/' or ends in ".yaml"
+ * is a path (a relative one is taken from the inheriting file's
+ * directory); a name is NAME.yaml in each directory of
+ * $UPSSIM_PROFILE_PATH, then (for `inherit`) next to the inheriting file.
+ * Only regular files are opened, checked before and after open(), and
+ * read to EOF up to PROF_MAX_TEXT bytes.
+ */
+const struct prof_resolver *prof_file_resolver(void);
+
+/**
+ * Load a profile by path or by name: prof_load_from(prof_file_resolver()).
+ * @return UPS_OK, UPS_ENOTFOUND, UPS_EPARSE, UPS_ESYS, UPS_ENOMEM, UPS_EARG
  */
 enum ups_rc prof_load(const char *name_or_path, struct ups_profile *out,
 		      struct ups_diag *diag);
@@ -172,9 +280,9 @@ extern const size_t prof_n_builtins;
 
 /**
  * Attach a Measure-UPS accessory (ULS §4): its commands join the command
- * set where the family can pass them through, and the alarm-limit lists
- * `[ ] { }` get the accessory's own values (ULS p.29-30) unless the
- * profile gives its own.  Idempotent.
+ * set where the family can pass them through (unless commands.remove took
+ * them out), and the alarm-limit lists `[ ] { }` get the accessory's own
+ * values (ULS p.29-30) unless the profile gives its own.  Idempotent.
  */
 void prof_attach_measure_ups(struct ups_profile *p);
 

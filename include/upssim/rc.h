@@ -32,9 +32,24 @@ struct ups_diag {
 	char msg[256];
 };
 
-/** Set @p d (may be NULL) to file:line:col: printf-style message. */
+/**
+ * Set @p d (may be NULL) to file:line:col: printf-style message.  The file
+ * name and the message pass through ups_escape(), so a name or text with
+ * control characters in it cannot reach the user's terminal raw.
+ */
 void ups_diag_set(struct ups_diag *d, const char *file, int line, int col,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/**
+ * Copy @p in to @p out (capacity @p cap; NUL-terminated when @p cap > 0)
+ * with every byte that could drive a terminal written as `\xNN`: control
+ * characters 0x00-0x1F and 0x7F, UTF-8 encoded C1 controls (U+0080-U+009F)
+ * and bytes that are not part of valid UTF-8.  Everything else, valid
+ * UTF-8 included, is copied as it is, so escaping twice changes nothing.
+ * Output that does not fit is cut before an escape, never inside one.
+ * @return @p out
+ */
+const char *ups_escape(char *out, size_t cap, const char *in);
 
 /** Format @p d as "file:line:col: msg" into @p buf. @return @p buf. */
 const char *ups_diag_format(const struct ups_diag *d, char *buf, size_t len);

@@ -90,9 +90,28 @@ void ups_get_status(const struct ups *u, uint64_t now, struct ups_status *st);
 const struct ups_profile *ups_profile(const struct ups *u);
 
 /**
+ * The longest reply line a unit sends, without its CR LF.  Far above what
+ * real units send (a ^Z dump of ~300 bytes, ULS p.15), and 4.3 s on the
+ * wire at 2400 bit/s.  The profile loader refuses a profile whose
+ * ups_reply_max() is larger, so no reply is ever cut.
+ */
+#define UPS_REPLY_MAX 1024
+
+/**
  * Build the `a` reply (without CR LF) from the command table and the
- * profile.  @return length written (always NUL-terminated if @p len > 0)
+ * profile.  @return the reply's full length; @p buf gets at most @p len - 1
+ * bytes of it and is always NUL-terminated if @p len > 0 (as snprintf)
  */
 size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len);
+
+/**
+ * Build the `^Z` reply (without CR LF): `#`, then each of the profile's
+ * EEPROM lists in the order real units print them, each followed by its
+ * `dump_extra` items (ULS p.15).  @return as ups_caps_string()
+ */
+size_t ups_dump_string(const struct ups_profile *p, char *buf, size_t len);
+
+/** @return the longest reply (without CR LF) a unit of @p p can send. */
+size_t ups_reply_max(const struct ups_profile *p);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,9 @@ void ups_buf_free(struct ups_buf *b)
 
 static void reply_raw(struct ups_reply *r, const void *p, size_t n)
 {
+	/* NEVER for a loaded profile: prof_load refuses one whose longest
+	 * reply (ups_reply_max) does not fit; this only keeps memory safe
+	 * for a profile changed by hand after loading */
 	if (r->len + n > sizeof r->buf)
 		n = sizeof r->buf - r->len;
 	memcpy(r->buf + r->len, p, n);
@@ -93,6 +97,12 @@ static void reply_fmt(struct ups_reply *r, const char *fmt, ...)
 static double clampd(double v, double lo, double hi)
 {
 	return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Does the command table's handler answer @p b (not a fixed reply)? */
+static bool table_answers(const struct ups_profile *p, uint8_t b)
+{
+	return prof_supports(p, b) && !prof_extra(p, b);
 }
 
 /* ---------- EEPROM values ---------- */
@@ -818,7 +828,8 @@ size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len)
 		/* extras (undocumented replies) are answered but not listed,
 		 * as on the captured SU420 (protocol-facts §2.3, AUD-MAINT) */
 		const struct cmd_def *row = cmd_lookup((uint8_t)b);
-		if (!row || (row->flags & CF_NOT_IN_A))
+		if (!row || (row->flags & CF_NOT_IN_A) ||
+		    prof_extra(p, (uint8_t)b))
 			continue;
 		PUT(b);
 	}
@@ -836,21 +847,94 @@ size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len)
 /* ^Z items in the order real units print them (ULS p.15 example). */
 static const char dump_order[] = "uleosqpkrEw";
 
-static void dump_item(struct ups_reply *r, const struct ups_profile *p,
+/* Appends to a caller's buffer as snprintf does: counts everything. */
+struct strbuf {
+	char *buf;
+	size_t cap, n;
+};
+
+static void sb_put(struct strbuf *sb, const char *s, size_t n)
+{
+	if (sb->n < sb->cap) {
+		size_t room = sb->cap - sb->n;
+		memcpy(sb->buf + sb->n, s, n < room ? n : room);
+	}
+	sb->n += n;
+}
+
+static void dump_item(struct strbuf *sb, const struct ups_profile *p,
 		      uint8_t cmd)
 {
 	const struct prof_enum *e = &p->eeprom[cmd];
+	char head[4] = { (char)cmd, e->locale, (char)('0' + e->count),
+			 (char)('0' + e->width) };
 	if (p->dump_double_hash)
-		reply_str(r, "##");
-	reply_fmt(r, "%c%c%d%d", cmd, e->locale, e->count, e->width);
+		sb_put(sb, "##", 2);
+	sb_put(sb, head, sizeof head);
 	for (int i = 0; i < e->count; i++)
-		reply_raw(r, e->values[i], (size_t)e->width);
+		sb_put(sb, e->values[i], (size_t)e->width);
 	for (int i = 0; i < p->n_dump_extra; i++)
 		if ((uint8_t)p->dump_extra[i][0] == cmd) {
 			if (p->dump_double_hash)
-				reply_str(r, "##");
-			reply_str(r, p->dump_extra[i]);
+				sb_put(sb, "##", 2);
+			sb_put(sb, p->dump_extra[i], strlen(p->dump_extra[i]));
 		}
+}
+
+size_t ups_dump_string(const struct ups_profile *p, char *buf, size_t len)
+{
+	struct strbuf sb = { buf, len ? len - 1 : 0, 0 };
+	sb_put(&sb, "#", 1);
+	for (const char *c = dump_order; *c; c++) {
+		uint8_t cmd = (uint8_t)*c;
+		if (p->eeprom[cmd].present && prof_supports(p, cmd) &&
+		    !prof_extra(p, cmd))
+			dump_item(&sb, p, cmd);
+	}
+	if (len)
+		buf[sb.n < len ? sb.n : len - 1] = '\0';
+	return sb.n;
+}
+
+/*
+ * The `a` reply cannot outgrow UPS_REPLY_MAX whatever the profile says:
+ * level, alerts (plus the Measure-UPS `&`), 255 command bytes, extension.
+ */
+_Static_assert(sizeof ((struct ups_profile *)0)->level +
+	       sizeof ((struct ups_profile *)0)->alerts + 255 +
+	       sizeof ((struct ups_profile *)0)->a_extension <= UPS_REPLY_MAX,
+	       "the `a` reply may not fit in a reply");
+
+/* Replies built from numbers and fixed words ("CLEAR", "%06.2f" ...). */
+#define FIXED_REPLY_MAX 8
+
+static size_t max_z(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+size_t ups_reply_max(const struct ups_profile *p)
+{
+	size_t m = FIXED_REPLY_MAX;
+	m = max_z(m, ups_dump_string(p, NULL, 0));
+	m = max_z(m, ups_caps_string(p, NULL, 0));
+	m = max_z(m, strlen(p->serial) + (p->serial_nuls ? 2 : 0));
+	static const size_t strings[] = {
+		offsetof(struct ups_profile, model),
+		offsetof(struct ups_profile, firmware_v),
+		offsetof(struct ups_profile, firmware_b),
+		offsetof(struct ups_profile, mfr_date),
+		offsetof(struct ups_profile, battery_date),
+		offsetof(struct ups_profile, ups_id),
+		offsetof(struct ups_profile, copyright),
+		offsetof(struct ups_profile, shutdown_ok),
+		offsetof(struct ups_profile, measure_fw),
+	};
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+		m = max_z(m, strlen((const char *)p + strings[i]));
+	for (int i = 0; i < p->n_extras; i++)
+		m = max_z(m, strlen(p->extras[i].reply));
+	return m;
 }
 
 /* ---------- handlers ---------- */
@@ -1142,7 +1226,7 @@ UPS_HANDLER(h_copyright)
 UPS_HANDLER(h_caps)
 {
 	(void)ev; (void)now;
-	char buf[400];
+	char buf[UPS_REPLY_MAX + 1];
 	size_t n = ups_caps_string(u->p, buf, sizeof buf);
 	reply_raw(r, buf, n < sizeof buf ? n : sizeof buf - 1);
 }
@@ -1228,12 +1312,9 @@ UPS_HANDLER(h_load)
 UPS_HANDLER(h_dump)
 {
 	(void)ev; (void)now;
-	reply_str(r, "#");
-	for (const char *c = dump_order; *c; c++) {
-		uint8_t cmd = (uint8_t)*c;
-		if (u->p->eeprom[cmd].present && prof_supports(u->p, cmd))
-			dump_item(r, u->p, cmd);
-	}
+	char buf[UPS_REPLY_MAX + 1];
+	size_t n = ups_dump_string(u->p, buf, sizeof buf);
+	reply_raw(r, buf, n < sizeof buf ? n : sizeof buf - 1);
 }
 
 UPS_HANDLER(h_reset_eeprom)
@@ -1253,7 +1334,7 @@ UPS_HANDLER(h_edit)
 	}
 	uint8_t t = ev->target;
 	if (t == '>') {
-		if (!u->p->packs_editable || !prof_supports(u->p, '>')) {
+		if (!u->p->packs_editable || !table_answers(u->p, '>')) {
 			reply_str(r, "NA");
 			return;
 		}
@@ -1266,7 +1347,7 @@ UPS_HANDLER(h_edit)
 		return;
 	}
 	const struct cmd_def *row = cmd_lookup(t);
-	if (ev->cmd != '-' || !row || !prof_supports(u->p, t) ||
+	if (ev->cmd != '-' || !row || !table_answers(u->p, t) ||
 	    !(row->flags & (CF_EDITABLE | CF_ENTRY))) {
 		reply_str(r, "NA");
 		return;
@@ -1413,14 +1494,14 @@ static void dispatch(struct ups *u, const struct codec_event *ev, uint64_t now,
 			codec_cancel(&u->codec);
 		return;
 	}
-	if (!row || !prof_supports(u->p, b)) {
+	/* a fixed reply wins: the loader allows one only for a byte the
+	 * table does not answer for this profile (docs/profiles.md) */
+	const struct prof_extra *x = prof_extra(u->p, b);
+	if (x || !row || !prof_supports(u->p, b)) {
 		codec_cancel(&u->codec);
-		for (int i = 0; i < u->p->n_extras; i++)
-			if (u->p->extras[i].byte == b) {
-				reply_str(r, u->p->extras[i].reply);
-				return;
-			}
-		if (!u->p->unsupported_silent)
+		if (x)
+			reply_str(r, x->reply);
+		else if (!u->p->unsupported_silent)
 			reply_str(r, "NA");
 		return;
 	}

@@ -5,28 +5,28 @@
  * of accepted keys, their types, ranges and destinations, so a new key is
  * one table row plus one line of documentation.  Unknown keys are errors.
  * Every error lands in the caller's struct ups_diag as file:line:col plus
- * a message; nothing is printed.  The only I/O is reading profile files
- * (prof_load and `inherit`).
+ * a message that says what is wrong without quoting the document (it may
+ * be a file the user cannot read); nothing is printed.  No I/O: the
+ * built-in profiles are served here, every other document (the top-level
+ * name, `inherit`) comes from the caller's struct prof_resolver.
  */
 #include "upssim/profile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "upssim/cmdtab.h"
+#include "upssim/ups.h"
 
 #define MAX_DEPTH 4              /* `inherit` levels below the top document */
 #define MAX_DOCS (MAX_DEPTH + 1)
-#define MAX_TEXT (1024 * 1024)   /* far above any real profile (~5 KiB) */
+#define MAX_TEXT PROF_MAX_TEXT  /* far above any real profile (~5 KiB) */
 #define MAX_CMDSET 256
 #define MAX_EXTRAS ((int)(sizeof ((struct ups_profile *)0)->extras / \
 			  sizeof ((struct ups_profile *)0)->extras[0]))
@@ -73,28 +73,45 @@ const char *prof_family_name(enum ups_family f)
 /* ------------------------------------------------------------------ */
 /* Parse state                                                         */
 
-/** Where a value came from: document index and 1-based position. */
+/**
+ * Where a value came from: document index and 1-based position.  Doc -1:
+ * not from this load (the base profile of prof_overlay).
+ */
 struct origin {
 	int doc;
 	int line, col;
 };
-
-/** One document's commands.add / commands.remove, applied in order. */
-struct cmdset {
-	uint8_t add[MAX_CMDSET], remove[MAX_CMDSET];
-	size_t n_add, n_remove;
-	struct origin add_at, remove_at;
-};
+#define NOWHERE ((struct origin){ -1, 0, 0 })
 
 /** State shared by the top document and every profile it inherits. */
 struct ctx {
 	struct ups_diag *diag;
-	char src[MAX_DOCS][256];
+	const struct prof_resolver *res;
+	char src[MAX_DOCS][256];       /* ups_profile.source of each document */
 	int n_docs;
-	struct cmdset cmds[MAX_DOCS]; /* root ancestor first */
-	int n_cmds;
+	bool overlay;                  /* prof_overlay: no inherit, no defaults */
 	struct origin eeprom_at[128];  /* key of each eeprom list */
+	struct origin add_at[256];     /* commands.add that last turned a byte on */
+	struct origin extras_at[8];    /* each commands.extras entry */
+	struct origin dump_extra_at;   /* the dump_extra list */
 };
+
+static struct ctx *ctx_new(struct ups_diag *diag, const struct prof_resolver *r)
+{
+	struct ctx *cx = calloc(1, sizeof *cx);
+	if (!cx)
+		return NULL;
+	cx->diag = diag;
+	cx->res = r;
+	for (size_t i = 0; i < sizeof cx->eeprom_at / sizeof cx->eeprom_at[0]; i++)
+		cx->eeprom_at[i] = NOWHERE;
+	for (size_t i = 0; i < sizeof cx->add_at / sizeof cx->add_at[0]; i++)
+		cx->add_at[i] = NOWHERE;
+	for (size_t i = 0; i < sizeof cx->extras_at / sizeof cx->extras_at[0]; i++)
+		cx->extras_at[i] = NOWHERE;
+	cx->dump_extra_at = NOWHERE;
+	return cx;
+}
 
 enum field_type {
 	T_TEXT = 1, /* UTF-8 text, no control characters */
@@ -171,6 +188,12 @@ static enum ups_rc vfail_at(struct ctx *cx, struct origin o, const char *fmt,
 {
 	char msg[sizeof cx->diag->msg];
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (o.doc < 0 || o.doc >= cx->n_docs) {
+		/* not from this load (the base profile of an overlay): blame
+		 * the top document, whose keys apply last */
+		o.doc = 0;
+		o.line = o.col = 1;
+	}
 	ups_diag_set(cx->diag, cx->src[o.doc], o.line, o.col, "%s", msg);
 	return UPS_EPARSE;
 }
@@ -199,7 +222,10 @@ static enum ups_rc fail(struct doc *d, const yaml_node_t *n, const char *fmt,
 	return rc;
 }
 
-/** Quote user text for a message: escapes, and cut after 40 characters. */
+/**
+ * Quote a name or path for a message (never the document's content):
+ * escapes, and cut after 40 characters.
+ */
 static const char *show(char *buf, size_t cap, const void *s, size_t n)
 {
 	const unsigned char *c = s;
@@ -256,11 +282,6 @@ static bool scalar_is(const yaml_node_t *n, const char *word)
 	       memcmp(n->data.scalar.value, word, len) == 0;
 }
 
-static const char *scalar_show(const yaml_node_t *n, char *buf, size_t cap)
-{
-	return show(buf, cap, n->data.scalar.value, n->data.scalar.length);
-}
-
 static enum ups_rc need_scalar(struct doc *d, const yaml_node_t *n,
 			       const char *path)
 {
@@ -294,7 +315,6 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 			     const char *path, char *out, size_t cap,
 			     size_t *outlen, unsigned flags, bool utf8)
 {
-	char q[192];
 	enum ups_rc rc = need_scalar(d, n, path);
 	if (rc)
 		return rc;
@@ -310,21 +330,22 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 				    path);
 		if (utf8) {
 			if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
-				return fail(d, n, "%s: control character U+%04X "
-					    "is not allowed", path, cp);
+				return fail(d, n, "%s: character %zu is a control "
+					    "character (not allowed here)", path,
+					    chars);
 		} else if (cp > 0xFF) {
-			return fail(d, n, "%s: character U+%04X is not a byte "
-				    "(write bytes 0x80-0xFF as \"\\xNN\")",
-				    path, cp);
+			return fail(d, n, "%s: character %zu is above U+00FF, "
+				    "not a byte (write bytes 0x80-0xFF as "
+				    "\"\\xNN\")", path, chars);
 		} else if ((flags & S_PRINT) && (cp < 0x20 || cp > 0x7E)) {
-			return fail(d, n, "%s: byte 0x%02X is not printable "
+			return fail(d, n, "%s: character %zu is not printable "
 				    "ASCII (only 0x20-0x7E are allowed here)",
-				    path, cp);
+				    path, chars);
 		} else if ((flags & S_PRINT) && strchr(ALERT_CHARS, (int)cp)) {
-			return fail(d, n, "%s: \"%s\" contains \"%c\", a "
-				    "UPS-Link alert character (clients take "
-				    "those out of replies)", path,
-				    scalar_show(n, q, sizeof q), (char)cp);
+			/* names the rule's character, not the text */
+			return fail(d, n, "%s: contains \"%c\", a UPS-Link "
+				    "alert character (clients take those out "
+				    "of replies)", path, (char)cp);
 		} else if ((flags & S_NOLINE) && (cp == '\r' || cp == '\n')) {
 			return fail(d, n, "%s: CR and LF are not allowed (they "
 				    "end the reply line)", path);
@@ -368,7 +389,6 @@ static enum ups_rc get_number(struct doc *d, const yaml_node_t *n,
 			      const char *path, bool integer, double lo,
 			      double hi, double *out)
 {
-	char q[192];
 	enum ups_rc rc = need_scalar(d, n, path);
 	if (rc)
 		return rc;
@@ -391,12 +411,12 @@ static enum ups_rc get_number(struct doc *d, const yaml_node_t *n,
 		     !strpbrk(s, "xX");
 	}
 	if (!ok)
-		return fail(d, n, "%s: expected %s, got \"%s\"", path,
-			    integer ? "a whole number" : "a number",
-			    scalar_show(n, q, sizeof q));
+		return fail(d, n, "%s: expected %s", path, integer ?
+			    "a whole number (decimal or 0x hex)" :
+			    "a decimal number");
 	if (v < lo || v > hi)
-		return fail(d, n, "%s: %s is out of range (%.15g to %.15g)",
-			    path, scalar_show(n, q, sizeof q), lo, hi);
+		return fail(d, n, "%s: out of range (%.15g to %.15g)", path, lo,
+			    hi);
 	*out = v;
 	return UPS_OK;
 }
@@ -607,7 +627,7 @@ static bool date_ok(const char *s)
 static enum ups_rc str_field(struct doc *d, const struct field *f,
 			     const yaml_node_t *v, const char *path, char *dst)
 {
-	char buf[512], q[192];
+	char buf[512];
 	size_t len = 0;
 	if (f->size > sizeof buf)
 		return UPS_EARG; /* NEVER: table bug */
@@ -636,22 +656,19 @@ static enum ups_rc str_field(struct doc *d, const struct field *f,
 				}
 			}
 			list[o] = '\0';
-			return fail(d, v, "%s: expected %s, got \"%s\"", path,
-				    list, show(q, sizeof q, buf, len));
+			return fail(d, v, "%s: expected %s", path, list);
 		}
 	}
 	if ((f->flags & S_LEN3) && len != 0 && len != 3)
 		return fail(d, v, "%s: must be exactly 3 characters (or \"\" "
-			    "for none), got \"%s\"", path,
-			    show(q, sizeof q, buf, len));
+			    "for none), got %zu", path, len);
 	if ((f->flags & S_DATE) && len != 0 && !date_ok(buf))
 		return fail(d, v, "%s: expected an 8-character date "
-			    "\"mm/dd/yy\", got \"%s\"", path,
-			    show(q, sizeof q, buf, len));
+			    "\"mm/dd/yy\"", path);
 	if ((f->flags & S_BFMT) && len != 0 && !b_format_ok(buf))
 		return fail(d, v, "%s: expected SKU.FIRMWARE.COUNTRY such as "
-			    "\"601.3.D\" (letters and digits), got \"%s\"",
-			    path, show(q, sizeof q, buf, len));
+			    "\"601.3.D\" (letters and digits in three parts)",
+			    path);
 	if (f->flags & S_PAD8) {
 		while (len < 8)
 			buf[len++] = ' ';
@@ -665,7 +682,7 @@ static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
 			       const yaml_node_t *v)
 {
 	const struct section *sec = &sections[si];
-	char path[96], q[192];
+	char path[96];
 	if (sec->name)
 		snprintf(path, sizeof path, "%s.%s", sec->name, f->key);
 	else
@@ -708,8 +725,7 @@ static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
 			 scalar_is(v, "FALSE"))
 			*(bool *)dst = false;
 		else
-			return fail(d, v, "%s: expected true or false, got \"%s\"",
-				    path, scalar_show(v, q, sizeof q));
+			return fail(d, v, "%s: expected true or false", path);
 		return UPS_OK;
 	case T_FLAG2: {
 		if ((rc = need_scalar(d, v, path)))
@@ -722,9 +738,8 @@ static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
 		else if (scalar_is(v, second))
 			*(bool *)dst = true;
 		else
-			return fail(d, v, "%s: expected %.*s or %s, got \"%s\"",
-				    path, (int)wl, f->choices, second,
-				    scalar_show(v, q, sizeof q));
+			return fail(d, v, "%s: expected %.*s or %s", path,
+				    (int)wl, f->choices, second);
 		return UPS_OK;
 	}
 	case T_CHAR:
@@ -739,8 +754,8 @@ static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
 			     c++)
 				o += (size_t)snprintf(list + o, sizeof list - o,
 						      "%s%c", o ? " " : "", *c);
-			return fail(d, v, "%s: expected one of %s, got \"%s\"",
-				    path, list, scalar_show(v, q, sizeof q));
+			return fail(d, v, "%s: expected one of %s", path,
+				    list);
 		}
 		*(char *)dst = (char)v->data.scalar.value[0];
 		return UPS_OK;
@@ -767,7 +782,6 @@ static enum ups_rc need_key(struct doc *d, const yaml_node_t *k)
 static enum ups_rc walk_section(struct doc *d, int si, const yaml_node_t *v)
 {
 	const struct section *sec = &sections[si];
-	char q[192];
 	if (is_null(v))
 		return UPS_OK; /* "battery:" with nothing under it */
 	if (v->type != YAML_MAPPING_NODE)
@@ -788,9 +802,8 @@ static enum ups_rc walk_section(struct doc *d, int si, const yaml_node_t *v)
 				o += (size_t)snprintf(keys + o, sizeof keys - o,
 						      "%s%s", i ? ", " : "",
 						      sec->f[i].key);
-			return fail(d, k, "unknown key \"%s\" in section \"%s\" "
-				    "(known: %s)", scalar_show(k, q, sizeof q),
-				    sec->name, keys);
+			return fail(d, k, "unknown key in section \"%s\" "
+				    "(known: %s)", sec->name, keys);
 		}
 		unsigned bit = 1u << (f - sec->f);
 		if (seen & bit)
@@ -823,7 +836,7 @@ static const yaml_node_t *field_node(const struct doc *d, int si,
 static enum ups_rc cmd_byte(struct doc *d, const yaml_node_t *n,
 			    const char *path, uint8_t *out)
 {
-	char buf[8], q[192];
+	char buf[8];
 	size_t len = 0;
 	enum ups_rc rc = need_scalar(d, n, path);
 	if (rc)
@@ -847,14 +860,13 @@ static enum ups_rc cmd_byte(struct doc *d, const yaml_node_t *n,
 			return UPS_OK;
 		}
 	}
-	return fail(d, n, "%s: \"%s\" is not a command byte (write one "
-		    "character, ^X for a control character, or \"\\xNN\")",
-		    path, scalar_show(n, q, sizeof q));
+	return fail(d, n, "%s: not a command byte (write one character, ^X "
+		    "for a control character, or \"\\xNN\")", path);
 }
 
 static enum ups_rc do_family(struct doc *d, const yaml_node_t *v)
 {
-	char buf[32], q[192];
+	char buf[32];
 	enum ups_rc rc = need_scalar(d, v, "family");
 	if (rc)
 		return rc;
@@ -865,8 +877,8 @@ static enum ups_rc do_family(struct doc *d, const yaml_node_t *v)
 		f = prof_family_from_name(buf);
 	}
 	if (!f)
-		return fail(d, v, "family: unknown family \"%s\" (expected one "
-			    "of: %s)", scalar_show(v, q, sizeof q), family_list);
+		return fail(d, v, "family: unknown family (expected one of: %s)",
+			    family_list);
 	d->p->family = f;
 	d->has_family = true;
 	return UPS_OK;
@@ -875,6 +887,7 @@ static enum ups_rc do_family(struct doc *d, const yaml_node_t *v)
 static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 {
 	struct ups_profile *p = d->p;
+	uint8_t seen[32] = { 0 };
 	if (is_null(v)) {
 		p->n_extras = 0; /* "extras: ~" drops the inherited ones */
 		return UPS_OK;
@@ -886,7 +899,7 @@ static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 	     it < v->data.sequence.items.top; it++) {
 		yaml_node_t *e = node(d, *it);
 		const yaml_node_t *nb = NULL, *nr = NULL;
-		char q[192];
+		char nm[8];
 		if (e->type != YAML_MAPPING_NODE)
 			return fail(d, e, "commands.extras: each entry is a "
 				    "mapping { byte: ..., reply: ... }, got a %s",
@@ -901,11 +914,12 @@ static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 						   scalar_is(k, "reply") ? &nr :
 						   NULL;
 			if (!slot)
-				return fail(d, k, "unknown key \"%s\" in section "
+				return fail(d, k, "unknown key in section "
 					    "\"commands.extras\" (known: byte, "
-					    "reply)", scalar_show(k, q, sizeof q));
+					    "reply)");
 			if (*slot)
-				return fail(d, k, "commands.extras: duplicate key");
+				return fail(d, k, "commands.extras.%s: duplicate "
+					    "key", slot == &nb ? "byte" : "reply");
 			*slot = node(d, pr->value);
 		}
 		if (!nb || !nr)
@@ -918,6 +932,12 @@ static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 				       sizeof x.reply, NULL, S_PRINT, false);
 		if (rc)
 			return rc;
+		uint8_t bit = (uint8_t)(1u << (x.byte & 7));
+		if (seen[x.byte >> 3] & bit)
+			return fail(d, nb, "commands.extras: %s has two entries "
+				    "in this list", cmd_byte_name(x.byte, nm));
+		seen[x.byte >> 3] |= bit;
+		/* a child's entry replaces the parent's for the same byte */
 		int i = 0;
 		while (i < p->n_extras && p->extras[i].byte != x.byte)
 			i++;
@@ -925,29 +945,41 @@ static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 			return fail(d, e, "commands.extras: too many extras (at "
 				    "most %d)", MAX_EXTRAS);
 		p->extras[i] = x;
+		d->cx->extras_at[i] = origin_of(d, nb);
 		if (i == p->n_extras)
 			p->n_extras++;
 	}
 	return UPS_OK;
 }
 
+static void set_bit(uint8_t *set, uint8_t b, bool on)
+{
+	if (on)
+		set[b >> 3] |= (uint8_t)(1u << (b & 7));
+	else
+		set[b >> 3] &= (uint8_t)~(1u << (b & 7));
+}
+
+static bool get_bit(const uint8_t *set, uint8_t b)
+{
+	return (set[b >> 3] >> (b & 7)) & 1u;
+}
+
 static enum ups_rc do_commands(struct doc *d, const yaml_node_t *v)
 {
-	struct ctx *cx = d->cx;
+	uint8_t add[MAX_CMDSET], remove[MAX_CMDSET];
+	size_t n_add = 0, n_remove = 0;
+	struct origin add_at = NOWHERE;
 	if (is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(d, v, "commands: expected a mapping (add, remove, "
 			    "extras), got a %s", kind_name(v));
-	if (cx->n_cmds >= MAX_DOCS)
-		return UPS_EARG; /* NEVER: one commands section per document */
-	struct cmdset *cs = &cx->cmds[cx->n_cmds++];
-	memset(cs, 0, sizeof *cs);
 	unsigned seen = 0;
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(d, pr->key), *val = node(d, pr->value);
-		char buf[MAX_CMDSET + 1], q[192];
+		char buf[MAX_CMDSET + 1];
 		enum ups_rc rc = need_key(d, k);
 		if (rc)
 			return rc;
@@ -955,33 +987,43 @@ static enum ups_rc do_commands(struct doc *d, const yaml_node_t *v)
 			       scalar_is(k, "remove") ? 2u :
 			       scalar_is(k, "extras") ? 4u : 0u;
 		if (!bit)
-			return fail(d, k, "unknown key \"%s\" in section "
-				    "\"commands\" (known: add, remove, extras)",
-				    scalar_show(k, q, sizeof q));
+			return fail(d, k, "unknown key in section \"commands\" "
+				    "(known: add, remove, extras)");
+		const char *path = bit == 1u ? "commands.add" :
+				   bit == 2u ? "commands.remove" :
+				   "commands.extras";
 		if (seen & bit)
-			return fail(d, k, "commands.%s: duplicate key",
-				    scalar_show(k, q, sizeof q));
+			return fail(d, k, "%s: duplicate key", path);
 		seen |= bit;
 		if (bit == 4u) {
 			rc = do_extras(d, val);
 		} else {
 			size_t n = 0;
-			const char *path = bit == 1u ? "commands.add" :
-				"commands.remove";
 			rc = get_bytes(d, val, path, buf, sizeof buf, &n,
 				       S_NUL_OK, false);
 			if (!rc && bit == 1u) {
-				memcpy(cs->add, buf, n);
-				cs->n_add = n;
-				cs->add_at = origin_of(d, val);
+				memcpy(add, buf, n);
+				n_add = n;
+				add_at = origin_of(d, val);
 			} else if (!rc) {
-				memcpy(cs->remove, buf, n);
-				cs->n_remove = n;
-				cs->remove_at = origin_of(d, val);
+				memcpy(remove, buf, n);
+				n_remove = n;
 			}
 		}
 		if (rc)
 			return rc;
+	}
+	/* add, then remove, whatever order the keys came in; the last
+	 * document to name a byte decides (finalise() derives the set) */
+	for (size_t j = 0; j < n_add; j++) {
+		set_bit(d->p->cmd_on, add[j], true);
+		set_bit(d->p->cmd_off, add[j], false);
+		d->cx->add_at[add[j]] = add_at;
+	}
+	for (size_t j = 0; j < n_remove; j++) {
+		set_bit(d->p->cmd_on, remove[j], false);
+		set_bit(d->p->cmd_off, remove[j], true);
+		d->cx->add_at[remove[j]] = NOWHERE;
 	}
 	return UPS_OK;
 }
@@ -996,7 +1038,6 @@ static bool editable(uint8_t b)
 static enum ups_rc eeprom_values(struct doc *d, const yaml_node_t *v,
 				 const char *path, struct prof_enum *e)
 {
-	char q[192], q2[192];
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(d, v, "%s.values: expected a list such as [\"132\", "
 			    "\"135\"], got a %s", path, kind_name(v));
@@ -1016,16 +1057,12 @@ static enum ups_rc eeprom_values(struct doc *d, const yaml_node_t *v,
 		if (len == 0)
 			return fail(d, n, "%s: empty value", vpath);
 		if (len > PROF_MAX_WIDTH)
-			return fail(d, n, "%s: value \"%s\" is %zu characters "
-				    "wide, at most %d", vpath,
-				    show(q, sizeof q, buf, len), len,
-				    PROF_MAX_WIDTH);
+			return fail(d, n, "%s: a value is %zu characters wide, "
+				    "at most %d", vpath, len, PROF_MAX_WIDTH);
 		if (e->count && (int)len != e->width)
 			return fail(d, n, "%s: values must all have the same "
-				    "width (got \"%s\" after \"%s\")", path,
-				    show(q, sizeof q, buf, len),
-				    show(q2, sizeof q2, e->values[e->count - 1],
-					 strlen(e->values[e->count - 1])));
+				    "width (this one has %zu characters, the "
+				    "ones before %d)", path, len, e->width);
 		e->width = (int)len;
 		memcpy(e->values[e->count++], buf, len + 1);
 	}
@@ -1041,10 +1078,10 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 {
 	struct prof_enum e = { .present = true };
 	const yaml_node_t *nl = NULL, *nv = NULL, *nd = NULL;
-	char q[192];
 	if (is_null(v)) {
 		/* "u: ~" drops an inherited list */
 		memset(&d->p->eeprom[b], 0, sizeof d->p->eeprom[b]);
+		d->cx->eeprom_at[b] = NOWHERE;
 		return UPS_OK;
 	}
 	if (v->type != YAML_MAPPING_NODE)
@@ -1061,12 +1098,12 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 					   scalar_is(kk, "values") ? &nv :
 					   scalar_is(kk, "default") ? &nd : NULL;
 		if (!slot)
-			return fail(d, kk, "unknown key \"%s\" in section \"%s\" "
-				    "(known: locale, values, default)",
-				    scalar_show(kk, q, sizeof q), path);
+			return fail(d, kk, "unknown key in section \"%s\" "
+				    "(known: locale, values, default)", path);
 		if (*slot)
 			return fail(d, kk, "%s.%s: duplicate key", path,
-				    scalar_show(kk, q, sizeof q));
+				    slot == &nl ? "locale" : slot == &nv ?
+				    "values" : "default");
 		*slot = node(d, pr->value);
 	}
 	if (!nl)
@@ -1081,8 +1118,7 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 	if (nl->data.scalar.length != 1 || !nl->data.scalar.value[0] ||
 	    !strchr("ADIMJ4", nl->data.scalar.value[0]))
 		return fail(d, nl, "%s.locale: expected one of A D I M J 4 (4 = "
-			    "all voltage versions), got \"%s\"", path,
-			    scalar_show(nl, q, sizeof q));
+			    "all voltage versions)", path);
 	e.locale = (char)nl->data.scalar.value[0];
 	if ((rc = eeprom_values(d, nv, path, &e)))
 		return rc;
@@ -1098,8 +1134,8 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 			if (!strcmp(e.values[i], buf))
 				e.def = i;
 		if (e.def < 0)
-			return fail(d, nd, "%s: default \"%s\" is not one of the "
-				    "values", path, show(q, sizeof q, buf, len));
+			return fail(d, nd, "%s: default is not one of the values",
+				    path);
 	}
 	d->p->eeprom[b] = e;
 	d->cx->eeprom_at[b] = origin_of(d, k);
@@ -1143,7 +1179,7 @@ static enum ups_rc do_eeprom(struct doc *d, const yaml_node_t *v)
 static enum ups_rc dump_item(struct doc *d, const yaml_node_t *n, int i,
 			     char *out, size_t cap)
 {
-	char path[32], q[192];
+	char path[32];
 	size_t len = 0;
 	snprintf(path, sizeof path, "dump_extra[%d]", i);
 	enum ups_rc rc = get_bytes(d, n, path, out, cap, &len, S_NOLINE, false);
@@ -1152,20 +1188,19 @@ static enum ups_rc dump_item(struct doc *d, const yaml_node_t *n, int i,
 	const unsigned char *s = (const unsigned char *)out;
 	if (len < 5 || !editable(s[0]) || !strchr("ADIMJ4", s[1]) ||
 	    !s[1] || s[2] < '1' || s[2] > '8' || s[3] < '1' || s[3] > '8')
-		return fail(d, n, "%s: \"%s\" is not a ^Z item (command, locale, "
-			    "count, width, values; e.g. \"uA43110112114108\")",
-			    path, show(q, sizeof q, out, len));
+		return fail(d, n, "%s: not a ^Z item (a customizing command, "
+			    "locale, count 1-8, width 1-8, values; e.g. "
+			    "\"uA43110112114108\")", path);
 	size_t want = (size_t)(s[2] - '0') * (size_t)(s[3] - '0');
 	if (len - 4 != want)
-		return fail(d, n, "%s: \"%s\" has %zu value characters; count %c "
-			    "x width %c needs %zu", path,
-			    show(q, sizeof q, out, len), len - 4, s[2], s[3],
-			    want);
+		return fail(d, n, "%s: has %zu value characters; count %d x "
+			    "width %d needs %zu", path, len - 4, s[2] - '0',
+			    s[3] - '0', want);
 	for (size_t j = 4; j < len; j++)
 		if (s[j] < 0x20 || s[j] > 0x7E || strchr(ALERT_CHARS, s[j]))
-			return fail(d, n, "%s: value byte 0x%02X is not allowed "
+			return fail(d, n, "%s: character %zu is not allowed "
 				    "(printable ASCII without alert characters)",
-				    path, s[j]);
+				    path, j + 1);
 	return UPS_OK;
 }
 
@@ -1173,6 +1208,7 @@ static enum ups_rc do_dump_extra(struct doc *d, const yaml_node_t *v)
 {
 	struct ups_profile *p = d->p;
 	p->n_dump_extra = 0; /* a document's list replaces the inherited one */
+	d->cx->dump_extra_at = origin_of(d, v);
 	if (is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_SEQUENCE_NODE)
@@ -1198,13 +1234,17 @@ static enum ups_rc do_dump_extra(struct doc *d, const yaml_node_t *v)
 /* Documents                                                           */
 
 static enum ups_rc load_doc(struct ctx *cx, const char *spec,
-			    const char *from, int depth, struct ups_profile *p);
+			    const char *from, int depth, struct ups_profile *p,
+			    struct ups_diag *rd, bool *found);
 
 static enum ups_rc do_inherit(struct doc *d, const yaml_node_t *k,
 			      const yaml_node_t *v, bool first)
 {
-	char spec[256], q[192];
+	char spec[256];
 	size_t len = 0;
+	if (d->cx->overlay)
+		return fail(d, k, "inherit: not allowed here (an overlay "
+			    "applies on top of a profile already loaded)");
 	if (!first)
 		return fail(d, k, "inherit: must be the first key (the parent is "
 			    "loaded before this document's keys apply)");
@@ -1217,12 +1257,24 @@ static enum ups_rc do_inherit(struct doc *d, const yaml_node_t *k,
 	if (d->depth >= MAX_DEPTH)
 		return fail(d, v, "inherit: nested more than %d levels deep (is "
 			    "there a loop?)", MAX_DEPTH);
-	rc = load_doc(d->cx, spec, d->cx->src[d->idx], d->depth + 1, d->p);
-	if (rc == UPS_ENOTFOUND)
-		return fail(d, v, "inherit: no profile \"%s\" (built-in names: "
-			    "upssim --list-profiles; or NAME.yaml in "
-			    "UPSSIM_PROFILE_PATH or next to this file)",
-			    show(q, sizeof q, spec, len));
+	struct ups_diag rd;
+	bool found = false;
+	memset(&rd, 0, sizeof rd);
+	rc = load_doc(d->cx, spec, d->cx->src[d->idx], d->depth + 1, d->p,
+		      &rd, &found);
+	if (rc && !found) {
+		/* the resolver's failure, told at this document's inherit:
+		 * what is wrong, not what the file holds */
+		int e = errno;
+		if (rc == UPS_ENOTFOUND)
+			return fail(d, v, "inherit: no such profile (built-in "
+				    "names: upssim --list-profiles; or NAME.yaml "
+				    "in UPSSIM_PROFILE_PATH or next to this "
+				    "file)");
+		fail(d, v, "inherit: %s", rd.msg);
+		errno = e;
+		return rc;
+	}
 	d->inherited = true;
 	return rc;
 }
@@ -1255,7 +1307,6 @@ static const struct {
 
 static enum ups_rc walk_top(struct doc *d, const yaml_node_t *root)
 {
-	char q[192];
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(d, root, "a profile is a mapping of keys (family: "
 			    "..., identity: ...), got a %s", kind_name(root));
@@ -1276,8 +1327,8 @@ static enum ups_rc walk_top(struct doc *d, const yaml_node_t *root)
 				o += (size_t)snprintf(keys + o, sizeof keys - o,
 						      "%s%s", j ? ", " : "",
 						      top_keys[j].key);
-			return fail(d, k, "unknown top-level key \"%s\" (known: "
-				    "%s)", scalar_show(k, q, sizeof q), keys);
+			return fail(d, k, "unknown top-level key (known: %s)",
+				    keys);
 		}
 		if (seen & (1u << i))
 			return fail(d, k, "%s: duplicate key", top_keys[i].key);
@@ -1336,22 +1387,22 @@ static enum ups_rc check_doc(struct doc *d, const yaml_node_t *root)
 			  *trim = field_node(d, SEC_ELECTRICAL, "trim_above");
 	if (p->boost_below_v > 0 && p->boost_below_v >= p->nominal_voltage)
 		return fail(d, pick(boost, nom, root), "electrical."
-			    "boost_below: %.1f V is not below the nominal %d V",
-			    p->boost_below_v, p->nominal_voltage);
+			    "boost_below: must be below voltage.nominal (or 0 "
+			    "for no SmartBoost)");
 	if (p->trim_above_v > 0 && p->trim_above_v <= p->nominal_voltage)
 		return fail(d, pick(trim, nom, root), "electrical."
-			    "trim_above: %.1f V is not above the nominal %d V",
-			    p->trim_above_v, p->nominal_voltage);
+			    "trim_above: must be above voltage.nominal (or 0 "
+			    "for no SmartTrim)");
 	if (p->rated_w > p->rated_va && p->rated_va > 0)
 		return fail(d, pick(field_node(d, SEC_ELECTRICAL, "rated_w"),
 				    field_node(d, SEC_ELECTRICAL, "rated_va"), root),
-			    "electrical.rated_w: %.0f W is more than rated_va "
-			    "%.0f VA", p->rated_w, p->rated_va);
+			    "electrical.rated_w: more watts than rated_va "
+			    "volt-amperes");
 	if (p->bad_packs > p->battery_packs)
 		return fail(d, pick(field_node(d, SEC_BATTERY, "bad_packs"),
 				    field_node(d, SEC_BATTERY, "packs"), root),
-			    "battery.bad_packs: %d bad packs but only %d packs",
-			    p->bad_packs, p->battery_packs);
+			    "battery.bad_packs: more bad packs than "
+			    "battery.packs");
 
 	const yaml_node_t *loc = field_node(d, SEC_VOLTAGE, "locale");
 	for (int b = 0; b < 128; b++) {
@@ -1455,18 +1506,25 @@ static enum ups_rc check_shape(struct ctx *cx, int idx, const char *text,
 	return rc;
 }
 
+/**
+ * Apply one document to @p p: on top of the spec defaults, or (prof_overlay)
+ * on top of the profile as it is.  @p src is its ups_profile.source;
+ * @p name the name to record (escaped: it comes from a file name).
+ */
 static enum ups_rc parse_doc(struct ctx *cx, const char *name,
 			     const char *src, const char *text, size_t len,
 			     int depth, struct ups_profile *p)
 {
+	char shown[256];
 	if (cx->n_docs >= MAX_DOCS)
 		return UPS_EARG; /* NEVER: depth is checked by do_inherit */
 	int idx = cx->n_docs++;
 	struct origin top = { idx, 0, 0 };
 	snprintf(cx->src[idx], sizeof cx->src[idx], "%s", src);
-	if (strlen(name) >= sizeof p->name)
+	ups_escape(shown, sizeof shown, name);
+	if (strlen(shown) >= sizeof p->name)
 		return fail_at(cx, top, "profile name \"%.40s...\" is too long "
-			       "(at most %zu characters)", name,
+			       "(at most %zu characters)", shown,
 			       sizeof p->name - 1);
 	if (len > MAX_TEXT)
 		return fail_at(cx, top, "profile is too large (%zu bytes, at "
@@ -1474,7 +1532,8 @@ static enum ups_rc parse_doc(struct ctx *cx, const char *name,
 	enum ups_rc rc = check_shape(cx, idx, text, len);
 	if (rc)
 		return rc;
-	prof_defaults(p);
+	if (!cx->overlay)
+		prof_defaults(p);
 
 	yaml_parser_t yp;
 	yaml_document_t y;
@@ -1488,12 +1547,13 @@ static enum ups_rc parse_doc(struct ctx *cx, const char *name,
 		yaml_parser_delete(&yp);
 		return rc;
 	}
-	struct doc d = { .cx = cx, .idx = idx, .depth = depth, .y = &y, .p = p };
+	struct doc d = { .cx = cx, .idx = idx, .depth = depth, .y = &y, .p = p,
+			 .inherited = cx->overlay };
 	const yaml_node_t *root = yaml_document_get_root_node(&y);
-	if (!root)
+	if (!root && !cx->overlay)
 		rc = fail_at(cx, (struct origin){ idx, 1, 1 }, "empty profile "
 			     "(expected a mapping with at least \"family\")");
-	else if (!(rc = walk_top(&d, root)))
+	else if (root && !(rc = walk_top(&d, root)))
 		rc = check_doc(&d, root);
 	yaml_document_delete(&y);
 
@@ -1514,8 +1574,10 @@ static enum ups_rc parse_doc(struct ctx *cx, const char *name,
 	yaml_parser_delete(&yp);
 	if (rc)
 		return rc;
-	snprintf(p->name, sizeof p->name, "%s", name);
-	snprintf(p->source, sizeof p->source, "%s", src);
+	if (!cx->overlay) {
+		snprintf(p->name, sizeof p->name, "%s", shown);
+		snprintf(p->source, sizeof p->source, "%s", src);
+	}
 	return UPS_OK;
 }
 
@@ -1530,23 +1592,19 @@ static const struct {
 	{ '}', { "010.0", "020.1", "030.2", "040.3" } },
 };
 
-void prof_attach_measure_ups(struct ups_profile *p)
+/** The accessory's `&` alert and its alarm-limit lists, where answered. */
+static void measure_extras(struct ups_profile *p)
 {
-	p->measure_ups = true;
 	/* the accessory's own alert (ULS p.25; the ULS `a` example lists it) */
 	size_t n = strlen(p->alerts);
 	if (!strchr(p->alerts, '&') && n + 1 < sizeof p->alerts) {
 		p->alerts[n] = '&';
 		p->alerts[n + 1] = '\0';
 	}
-	for (int b = 0; b < 256; b++) {
-		const struct cmd_def *row = cmd_lookup((uint8_t)b);
-		if (row && (row->flags & CF_MEASURE) && (row->families & p->family))
-			prof_set_supported(p, (uint8_t)b, true);
-	}
 	for (size_t i = 0; i < sizeof measure_limits / sizeof measure_limits[0]; i++) {
-		struct prof_enum *e = &p->eeprom[measure_limits[i].cmd];
-		if (e->present || !prof_supports(p, measure_limits[i].cmd))
+		uint8_t b = measure_limits[i].cmd;
+		struct prof_enum *e = &p->eeprom[b];
+		if (e->present || !prof_supports(p, b) || prof_extra(p, b))
 			continue;
 		e->present = true;
 		e->locale = '4';
@@ -1559,18 +1617,44 @@ void prof_attach_measure_ups(struct ups_profile *p)
 	}
 }
 
-static bool has_extra(const struct ups_profile *p, uint8_t b)
+/** Measure-UPS rows of the family, unless commands.remove took them out. */
+static void measure_rows(struct ups_profile *p)
 {
-	for (int i = 0; i < p->n_extras; i++)
-		if (p->extras[i].byte == b)
-			return true;
-	return false;
+	for (int b = 0; b < 256; b++) {
+		const struct cmd_def *row = cmd_lookup((uint8_t)b);
+		if (row && (row->flags & CF_MEASURE) &&
+		    (row->families & p->family) && !get_bit(p->cmd_off, (uint8_t)b))
+			prof_set_supported(p, (uint8_t)b, true);
+	}
+}
+
+void prof_attach_measure_ups(struct ups_profile *p)
+{
+	p->measure_ups = true;
+	measure_rows(p);
+	measure_extras(p);
+}
+
+/** Which of two origins was applied last (a child's keys after its parent's). */
+static struct origin later(struct origin a, struct origin b)
+{
+	/* documents are numbered as they start: the top one is 0 and its
+	 * parent 1, but a parent's keys all apply before its child's */
+	int ra = a.doc < 0 ? -1 : MAX_DOCS - a.doc,
+	    rb = b.doc < 0 ? -1 : MAX_DOCS - b.doc;
+	if (ra != rb)
+		return ra > rb ? a : b;
+	if (a.line != b.line)
+		return a.line > b.line ? a : b;
+	return a.col >= b.col ? a : b;
 }
 
 /**
- * Command set (profile.h): family rows of the command table, then every
- * document's commands.add / commands.remove in inheritance order, then
- * the extras.  V and b are answered only when their strings are set.
+ * Derive the command set (docs/profiles.md "commands") and run the checks
+ * that need it, on the merged profile: family rows (Measure-UPS rows when
+ * measure_ups), the net commands.add / commands.remove, V and b only with
+ * their strings; then the extras, each for a byte the table leaves
+ * unanswered; then the reply-size limit.
  */
 static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
 {
@@ -1579,33 +1663,43 @@ static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
 	for (int b = 0; b < 256; b++) {
 		const struct cmd_def *row = cmd_lookup((uint8_t)b);
 		if (row && (row->families & p->family) &&
-		    (!(row->flags & CF_MEASURE) || p->measure_ups))
+		    !(row->flags & CF_MEASURE))
 			prof_set_supported(p, (uint8_t)b, true);
 	}
-	for (int i = 0; i < cx->n_cmds; i++) {
-		const struct cmdset *cs = &cx->cmds[i];
-		for (size_t j = 0; j < cs->n_add; j++) {
-			uint8_t b = cs->add[j];
-			if (!cmd_lookup(b) && !has_extra(p, b))
-				return fail_at(cx, cs->add_at, "commands.add: "
-					       "%s has no command-table row; "
-					       "give it a fixed reply under "
-					       "commands.extras instead",
-					       cmd_byte_name(b, nm));
-			prof_set_supported(p, b, true);
-		}
-		for (size_t j = 0; j < cs->n_remove; j++)
-			prof_set_supported(p, cs->remove[j], false);
-	}
-	for (int i = 0; i < p->n_extras; i++)
-		prof_set_supported(p, p->extras[i].byte, true);
 	if (p->measure_ups)
-		prof_attach_measure_ups(p);
+		measure_rows(p);
+	for (int b = 0; b < 256; b++) {
+		uint8_t c = (uint8_t)b;
+		if (get_bit(p->cmd_on, c) && cmd_lookup(c))
+			prof_set_supported(p, c, true);
+		else if (get_bit(p->cmd_on, c) && !prof_extra(p, c))
+			return fail_at(cx, cx->add_at[c], "commands.add: %s has "
+				       "no command-table row; give it a fixed "
+				       "reply under commands.extras instead",
+				       cmd_byte_name(c, nm));
+		if (get_bit(p->cmd_off, c))
+			prof_set_supported(p, c, false);
+	}
 	if (!p->firmware_v[0])
 		prof_set_supported(p, 'V', false);
 	if (!p->firmware_b[0])
 		prof_set_supported(p, 'b', false);
 
+	/* an extras entry where the table answers would never be used */
+	for (int i = 0; i < p->n_extras; i++) {
+		uint8_t b = p->extras[i].byte;
+		if (prof_supports(p, b))
+			return fail_at(cx, later(cx->extras_at[i], cx->add_at[b]),
+				       "commands.extras: the command table "
+				       "already answers %s for this profile "
+				       "(family %s%s); to give a fixed reply "
+				       "instead, take it out with "
+				       "commands.remove first",
+				       cmd_byte_name(b, nm),
+				       prof_family_name(p->family),
+				       get_bit(p->cmd_on, b) ?
+				       ", commands.add" : "");
+	}
 	for (int b = 0; b < 128; b++)
 		if (p->eeprom[b].present && !prof_supports(p, (uint8_t)b))
 			return fail_at(cx, cx->eeprom_at[b], "eeprom.%s: this "
@@ -1613,189 +1707,112 @@ static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
 				       "add it with commands.add or drop the "
 				       "list", cmd_byte_name((uint8_t)b, nm), nm,
 				       prof_family_name(p->family));
+	if (p->measure_ups)
+		measure_extras(p);
+	for (int i = 0; i < p->n_extras; i++)
+		prof_set_supported(p, p->extras[i].byte, true);
+
+	size_t most = ups_reply_max(p);
+	if (most > UPS_REPLY_MAX) {
+		/* only the ^Z dump can grow this long (see ups_reply_max) */
+		struct origin at = cx->dump_extra_at;
+		for (int b = 0; b < 128; b++)
+			if (p->eeprom[b].present)
+				at = later(at, cx->eeprom_at[b]);
+		return fail_at(cx, at, "the ^Z reply would be %zu bytes, more "
+			       "than the %d a reply may have; drop dump_extra "
+			       "items or eeprom values", most, UPS_REPLY_MAX);
+	}
 	return UPS_OK;
 }
 
 /* ------------------------------------------------------------------ */
-/* Files and names                                                     */
+/* Finding documents: built-ins here, everything else from the resolver */
 
-static bool is_path(const char *s)
+static const struct prof_builtin *find_builtin(const char *name)
 {
-	size_t n = strlen(s);
-	return strchr(s, '/') || (n >= 5 && !strcmp(s + n - 5, ".yaml"));
+	for (const struct prof_builtin *b = prof_builtins; b->name; b++)
+		if (strcmp(b->name, name) == 0)
+			return b;
+	return NULL;
 }
 
-/** Directory part of @p src if it names a file with a directory part. */
-static bool src_dir(const char *src, char *dir, size_t cap)
+/** The name a document gets: its source's file stem ("d/mine.yaml"). */
+static void source_stem(const char *src, char *out, size_t cap)
 {
-	const char *slash = strrchr(src, '/');
-	size_t n0 = strlen(src);
-	if (!strncmp(src, "builtin:", 8))
-		return false;
-	if (!slash) {
-		/* "x.yaml" loaded from the current directory */
-		if (n0 < 5 || strcmp(src + n0 - 5, ".yaml") != 0)
-			return false;
-		snprintf(dir, cap, ".");
-		return true;
-	}
-	int n = snprintf(dir, cap, "%.*s", (int)(slash - src), src);
-	if (n < 0 || (size_t)n >= cap)
-		return false;
-	if (n == 0)
-		snprintf(dir, cap, "/");
-	return true;
-}
-
-/** Read a regular file of at most MAX_TEXT bytes; never blocks on FIFOs. */
-static enum ups_rc read_file(struct ctx *cx, const char *path, char **text,
-			     size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		ups_diag_set(cx->diag, path, 0, 0, "cannot open: %s",
-			     strerror(e));
-		errno = e;
-		return (e == ENOENT || e == ENOTDIR) ? UPS_ENOTFOUND : UPS_ESYS;
-	}
-	struct stat st;
-	memset(&st, 0, sizeof st);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		close(fd);
-		ups_diag_set(cx->diag, path, 0, 0, "not a regular file");
-		errno = e;
-		return UPS_ESYS;
-	}
-	if (st.st_size > MAX_TEXT) {
-		close(fd);
-		ups_diag_set(cx->diag, path, 0, 0, "profile is too large (%lld "
-			     "bytes, at most %d)", (long long)st.st_size,
-			     MAX_TEXT);
-		return UPS_EPARSE;
-	}
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		ups_diag_set(cx->diag, path, 0, 0, "out of memory");
-		return UPS_ENOMEM;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			ups_diag_set(cx->diag, path, 0, 0, "cannot read: %s",
-				     strerror(e));
-			errno = e;
-			return UPS_ESYS;
-		}
-		if (r == 0 || (n += (size_t)r) == cap)
-			break; /* EOF, or the file grew: take what fits */
-	}
-	close(fd);
-	*text = buf;
-	*len = n;
-	return UPS_OK;
-}
-
-static enum ups_rc load_file(struct ctx *cx, const char *path, int depth,
-			     struct ups_profile *p)
-{
-	char *text = NULL, name[256];
-	size_t len = 0;
-	enum ups_rc rc = read_file(cx, path, &text, &len);
-	if (rc)
-		return rc;
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
+	const char *base = strrchr(src, '/');
+	base = base ? base + 1 : src;
 	size_t n = strlen(base);
 	if (n >= 5 && !strcmp(base + n - 5, ".yaml"))
 		n -= 5;
-	snprintf(name, sizeof name, "%.*s", (int)n, base);
-	rc = parse_doc(cx, name, path, text, len, depth, p);
-	free(text);
-	return rc;
+	snprintf(out, cap, "%.*s", (int)n, base);
 }
 
 /**
- * Find and parse @p spec: a path (relative ones from the directory of the
- * inheriting file @p from), else a built-in name, else NAME.yaml in each
- * UPSSIM_PROFILE_PATH directory, else next to @p from.
+ * Find and parse @p spec: a built-in profile by name, else the document
+ * the resolver finds.  The resolver's failures go to @p rd and leave
+ * *@p found false; everything after it (parsing) reports to cx->diag.
  */
 static enum ups_rc load_doc(struct ctx *cx, const char *spec,
-			    const char *from, int depth, struct ups_profile *p)
+			    const char *from, int depth, struct ups_profile *p,
+			    struct ups_diag *rd, bool *found)
 {
-	char path[4096], dir[4096];
-	enum ups_rc rc;
-	bool near = from && src_dir(from, dir, sizeof dir);
-
-	if (is_path(spec)) {
-		int n = (spec[0] != '/' && near) ?
-			snprintf(path, sizeof path, "%s/%s", dir, spec) :
-			snprintf(path, sizeof path, "%s", spec);
-		if (n < 0 || (size_t)n >= sizeof path) {
-			ups_diag_set(cx->diag, spec, 0, 0, "path too long");
-			return UPS_ENOTFOUND;
-		}
-		return load_file(cx, path, depth, p);
+	char q[192], name[256];
+	*found = false;
+	const struct prof_builtin *b = find_builtin(spec);
+	if (b) {
+		char src[128];
+		snprintf(src, sizeof src, "builtin:%s", b->name);
+		*found = true;
+		return parse_doc(cx, b->name, src, b->text, b->len, depth, p);
 	}
-	for (const struct prof_builtin *b = prof_builtins; b->name; b++) {
-		if (strcmp(b->name, spec) == 0) {
-			snprintf(path, sizeof path, "builtin:%s", b->name);
-			return parse_doc(cx, b->name, path, b->text, b->len,
-					 depth, p);
-		}
+	if (!cx->res || !cx->res->read) {
+		ups_diag_set(rd, spec, 0, 0, "unknown profile \"%s\" (not a "
+			     "built-in profile: run \"upssim --list-profiles\" "
+			     "to see their names)", show(q, sizeof q, spec,
+							 strlen(spec)));
+		return UPS_ENOTFOUND;
 	}
-	const char *env = getenv("UPSSIM_PROFILE_PATH");
-	for (const char *s = env; s && *s;) {
-		size_t n = strcspn(s, ":");
-		int w = snprintf(path, sizeof path, "%.*s/%s.yaml", (int)n, s,
-				 spec);
-		if (n > 0 && w > 0 && (size_t)w < sizeof path) {
-			rc = load_file(cx, path, depth, p);
-			if (rc != UPS_ENOTFOUND)
-				return rc;
-		}
-		s += n + (s[n] == ':');
+	struct prof_text t;
+	memset(&t, 0, sizeof t);
+	enum ups_rc rc = cx->res->read(cx->res->ctx, spec, from, &t, rd);
+	if (rc) {
+		if (!rd->msg[0])
+			ups_diag_set(rd, spec, 0, 0, "cannot read the profile: "
+				     "%s", ups_strerror(rc));
+		return rc;
 	}
-	if (near) {
-		int w = snprintf(path, sizeof path, "%s/%s.yaml", dir, spec);
-		if (w > 0 && (size_t)w < sizeof path) {
-			rc = load_file(cx, path, depth, p);
-			if (rc != UPS_ENOTFOUND)
-				return rc;
-		}
+	*found = true;
+	t.source[sizeof t.source - 1] = '\0';
+	if (!t.text && t.len) {
+		rc = UPS_EARG; /* NEVER: a resolver bug */
+		ups_diag_set(cx->diag, t.source, 0, 0, "resolver gave no text");
+	} else {
+		source_stem(t.source, name, sizeof name);
+		rc = parse_doc(cx, name, t.source, t.text ? t.text : "", t.len,
+			       depth, p);
 	}
-	ups_diag_set(cx->diag, spec, 0, 0, "unknown profile \"%s\" (run "
-		     "\"upssim --list-profiles\" to see the built-in names; "
-		     "UPSSIM_PROFILE_PATH directories are searched for "
-		     "NAME.yaml)", spec);
-	return UPS_ENOTFOUND;
+	if (cx->res->release)
+		cx->res->release(cx->res->ctx, &t);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* Public API                                                          */
 
-enum ups_rc prof_parse(const char *name, const char *src, const char *text,
-		       size_t len, struct ups_profile *out,
-		       struct ups_diag *diag)
+enum ups_rc prof_parse_from(const struct prof_resolver *r, const char *name,
+			    const char *src, const char *text, size_t len,
+			    struct ups_profile *out, struct ups_diag *diag)
 {
 	if (!out || (!text && len)) {
 		ups_diag_set(diag, src ? src : "", 0, 0, "invalid argument");
 		return UPS_EARG;
 	}
-	struct ctx *cx = calloc(1, sizeof *cx);
+	struct ctx *cx = ctx_new(diag, r);
 	if (!cx) {
 		ups_diag_set(diag, src ? src : "", 0, 0, "out of memory");
 		return UPS_ENOMEM;
 	}
-	cx->diag = diag;
 	enum ups_rc rc = parse_doc(cx, name ? name : "",
 				   src ? src : name ? name : "<profile>",
 				   text ? text : "", len, 0, out);
@@ -1805,22 +1822,66 @@ enum ups_rc prof_parse(const char *name, const char *src, const char *text,
 	return rc;
 }
 
-enum ups_rc prof_load(const char *name_or_path, struct ups_profile *out,
-		      struct ups_diag *diag)
+enum ups_rc prof_parse(const char *name, const char *src, const char *text,
+		       size_t len, struct ups_profile *out,
+		       struct ups_diag *diag)
+{
+	return prof_parse_from(NULL, name, src, text, len, out, diag);
+}
+
+enum ups_rc prof_load_from(const struct prof_resolver *r,
+			   const char *name_or_path, struct ups_profile *out,
+			   struct ups_diag *diag)
 {
 	if (!out || !name_or_path || !*name_or_path) {
 		ups_diag_set(diag, "", 0, 0, "no profile name given");
 		return UPS_EARG;
 	}
-	struct ctx *cx = calloc(1, sizeof *cx);
+	struct ctx *cx = ctx_new(diag, r);
 	if (!cx) {
 		ups_diag_set(diag, name_or_path, 0, 0, "out of memory");
 		return UPS_ENOMEM;
 	}
-	cx->diag = diag;
-	enum ups_rc rc = load_doc(cx, name_or_path, NULL, 0, out);
+	struct ups_diag rd;
+	bool found = false;
+	memset(&rd, 0, sizeof rd);
+	enum ups_rc rc = load_doc(cx, name_or_path, NULL, 0, out, &rd, &found);
+	if (rc && !found && diag) {
+		int e = errno;
+		*diag = rd;
+		errno = e;
+	}
 	if (!rc)
 		rc = finalise(cx, out);
+	free(cx);
+	return rc;
+}
+
+enum ups_rc prof_overlay(struct ups_profile *p, const char *yaml, size_t len,
+			 const char *filename, struct ups_diag *d)
+{
+	const char *src = filename ? filename : "<overlay>";
+	if (!p || (!yaml && len)) {
+		ups_diag_set(d, src, 0, 0, "invalid argument");
+		return UPS_EARG;
+	}
+	struct ctx *cx = ctx_new(d, NULL);
+	struct ups_profile *work = malloc(sizeof *work);
+	if (!cx || !work) {
+		free(cx);
+		free(work);
+		ups_diag_set(d, src, 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	cx->overlay = true;
+	*work = *p;
+	enum ups_rc rc = parse_doc(cx, p->name, src, yaml ? yaml : "", len, 0,
+				   work);
+	if (!rc)
+		rc = finalise(cx, work);
+	if (!rc)
+		*p = *work;
+	free(work);
 	free(cx);
 	return rc;
 }

@@ -10,11 +10,14 @@
 #include "upssim/codec.h"
 #include "upssim/ups.h"
 
-/** What a handler answers: nothing, or one line that gets CR LF appended. */
+/**
+ * What a handler answers: nothing, or one line that gets CR LF appended.
+ * Every reply of a profile the loader accepts fits (ups_reply_max()).
+ */
 struct ups_reply {
 	bool present;
 	size_t len;
-	char buf[512];
+	char buf[UPS_REPLY_MAX];
 };
 
 enum sd_kind { SD_NONE = 0, SD_K, SD_S, SD_AT };

@@ -1,10 +1,14 @@
 /*
- * fuzz_profile.c - libFuzzer target for the profile parser (prof_parse).
- * The input is the YAML text itself.  The parser must never crash, leak or
- * hang; on success the profile must satisfy the invariants the model
- * relies on (list sizes, widths, defaults in range, terminated strings),
- * and on failure the diagnostic must say something.  A violation aborts,
- * which both libFuzzer and replay_main.c report as a failure.
+ * fuzz_profile.c - libFuzzer target for the profile parser (prof_parse,
+ * built-in profiles only: no file is read) and for prof_overlay, which
+ * lays the same input on top of the default profile.  The input is the
+ * YAML text itself.  The parser must never crash, leak or hang; on
+ * success the profile must satisfy the invariants the model relies on
+ * (list sizes, widths, defaults in range, terminated strings, every reply
+ * within UPS_REPLY_MAX, extras only where the table is silent), on
+ * failure the diagnostic must say something and a failed overlay must
+ * leave its profile as it was.  A violation aborts, which both libFuzzer
+ * and replay_main.c report as a failure.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 
 #include "upssim/profile.h"
+#include "upssim/ups.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +58,11 @@ static void check_profile(const struct ups_profile *p)
 	for (int i = 0; i < p->n_extras; i++) {
 		TERMINATED(p->extras[i].reply);
 		CHECK(prof_supports(p, p->extras[i].byte));
+		CHECK(p->extras[i].byte >= 128 ||
+		      !p->eeprom[p->extras[i].byte].present);
 	}
+	CHECK(ups_reply_max(p) <= UPS_REPLY_MAX);
+	CHECK(ups_dump_string(p, NULL, 0) <= UPS_REPLY_MAX);
 	CHECK(p->n_dump_extra >= 0 && p->n_dump_extra <= PROF_MAX_DUMP_EXTRA);
 	for (int i = 0; i < p->n_dump_extra; i++)
 		CHECK(strlen(p->dump_extra[i]) >= 5);
@@ -71,19 +80,39 @@ static void check_profile(const struct ups_profile *p)
 	}
 }
 
+static void check_failure(enum ups_rc rc, const struct ups_diag *d)
+{
+	CHECK(rc == UPS_EPARSE || rc == UPS_ENOMEM);
+	CHECK(d->msg[0] != '\0');
+	CHECK(d->line >= 0 && d->col >= 0);
+	for (const char *c = d->msg; *c; c++)
+		CHECK((unsigned char)*c >= 0x20 && *c != 0x7F);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct ups_profile p;
+	static struct ups_profile p, base, o;
 	struct ups_diag d;
 	memset(&d, 0, sizeof d);
 	enum ups_rc rc = prof_parse("fuzz", "fuzz", (const char *)data,
 				    size, &p, &d);
-	if (rc == UPS_OK) {
+	if (rc == UPS_OK)
 		check_profile(&p);
+	else
+		check_failure(rc, &d);
+
+	if (!base.family)
+		CHECK(prof_load_from(NULL, PROF_DEFAULT_NAME, &base, &d) ==
+		      UPS_OK);
+	o = base;
+	memset(&d, 0, sizeof d);
+	rc = prof_overlay(&o, (const char *)data, size, "fuzz", &d);
+	if (rc == UPS_OK) {
+		check_profile(&o);
+		CHECK(!strcmp(o.name, base.name));
 	} else {
-		CHECK(rc == UPS_EPARSE || rc == UPS_ENOMEM || rc == UPS_ESYS);
-		CHECK(d.msg[0] != '\0');
-		CHECK(d.line >= 0 && d.col >= 0);
+		check_failure(rc, &d);
+		CHECK(memcmp(&o, &base, sizeof o) == 0);
 	}
 	return 0;
 }

@@ -25,7 +25,8 @@ static void load_all(void)
 		return;
 	for (size_t i = 0; i < prof_n_builtins && i < 32; i++) {
 		struct ups_diag d;
-		if (prof_load(prof_builtins[i].name, &profiles[n_profiles], &d) == UPS_OK)
+		if (prof_load_from(NULL, prof_builtins[i].name,
+				   &profiles[n_profiles], &d) == UPS_OK)
 			n_profiles++;
 	}
 	if (!n_profiles)

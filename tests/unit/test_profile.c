@@ -21,6 +21,7 @@
 
 #include "upssim/cmdtab.h"
 #include "upssim/profile.h"
+#include "upssim/ups.h"
 
 #ifndef UPSSIM_SOURCE_DIR
 #define UPSSIM_SOURCE_DIR "."
@@ -74,7 +75,8 @@ static int teardown_dir(void **state)
 	static const char *names[] = { "mine.yaml", "child.yaml", "a.yaml",
 				       "b.yaml", "sub/rel.yaml", "sub/base.yaml",
 				       "sub/sibling.yaml", "sub/near.yaml",
-				       "bad.yaml", "smart-ups-1500.yaml" };
+				       "bad.yaml", "smart-ups-1500.yaml",
+				       "xbase.yaml", "xchild.yaml" };
 	char path[256];
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
@@ -299,6 +301,18 @@ static void test_command_set(void **state)
 	assert_parses("family: smart-ups-3g\nmeasure_ups: true\n");
 	assert_true(prof_supports(&prof, 't'));
 	assert_true(prof_supports(&prof, 'I'));
+	/* commands.remove takes a Measure-UPS command out, here and when
+	 * the accessory is attached later (upssim --measure-ups) */
+	assert_parses("family: smart-ups-3g\nmeasure_ups: true\ncommands: "
+		      "{ remove: \"t[\" }\n");
+	assert_false(prof_supports(&prof, 't'));
+	assert_false(prof_supports(&prof, '['));
+	assert_false(prof.eeprom['['].present);
+	assert_true(prof_supports(&prof, 'h'));
+	assert_parses("family: smart-ups-3g\ncommands: { remove: \"t\" }\n");
+	prof_attach_measure_ups(&prof);
+	assert_false(prof_supports(&prof, 't'));
+	assert_true(prof_supports(&prof, 'h'));
 	assert_parses("family: smart-ups-3g\ncommands: { add: \"^\\x0C\", "
 		      "remove: \"\\x01Q\", extras: [ { byte: \"\\x05\", reply: "
 		      "\"12\" }, { byte: \"^T\", reply: \"\" } ] }\n");
@@ -470,7 +484,8 @@ static void test_inherit_files(void **state)
 	assert_string_equal(diag.file, path);
 	assert_int_equal(diag.line, 2);
 	assert_int_equal(diag.col, 20);
-	assert_non_null(strstr(diag.msg, "battery.charge: 120 is out of range"));
+	assert_non_null(strstr(diag.msg, "battery.charge: out of range (0 to "
+				      "100)"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -501,8 +516,15 @@ static void test_profile_path(void **state)
 	assert_int_equal(prof_load("smart-ups-1500", &prof, &diag), UPS_OK);
 	assert_int_equal(prof.family, UPS_FAM_SU3);
 	/* ... and the path is searched for inherit too */
-	assert_parses("inherit: mine\nmeasure_ups: false\n");
+	static const char child[] = "inherit: mine\nmeasure_ups: false\n";
+	assert_int_equal(prof_parse_from(prof_file_resolver(), "t", "t.yaml",
+					 child, strlen(child), &prof, &diag),
+			 UPS_OK);
 	assert_int_equal(prof.family, UPS_FAM_VS);
+	/* the in-memory parser reads no files: built-in names only */
+	assert_int_equal(parse(child), UPS_EPARSE);
+	assert_int_equal(diag.line, 1);
+	assert_int_equal(diag.col, 10);
 
 	/* by path */
 	assert_int_equal(prof_load(path, &prof, &diag), UPS_OK);
@@ -547,34 +569,33 @@ static const struct bad bad_docs[] = {
 	{ "- a\n", 1, 1, "a profile is a mapping of keys" },
 	{ "? [a]\n: b\n", 1, 3, "keys must be plain words, got a list" },
 	/* keys */
-	{ FAM "foo: 1\n", 2, 1, "unknown top-level key \"foo\" (known: inherit, "
+	{ FAM "foo: 1\n", 2, 1, "unknown top-level key (known: inherit, "
 	  "description, family" },
-	{ FAM "battery:\n  foo: 1\n", 3, 3, "unknown key \"foo\" in section "
-	  "\"battery\"" },
-	{ FAM "commands: { drop: \"x\" }\n", 2, 13, "unknown key \"drop\" in "
-	  "section \"commands\"" },
+	{ FAM "battery:\n  foo: 1\n", 3, 3, "unknown key in section \"battery\"" },
+	{ FAM "commands: { drop: \"x\" }\n", 2, 13, "unknown key in section "
+	  "\"commands\"" },
 	{ FAM "family: smart-ups-2g\n", 2, 1, "family: duplicate key" },
 	{ FAM "timing: { selftest: 1, selftest: 2 }\n", 2, 24,
 	  "timing.selftest: duplicate key" },
 	{ "description: x\n", 1, 1, "family: missing" },
-	{ "family: smartups\n", 1, 9, "family: unknown family \"smartups\" "
+	{ "family: smartups\n", 1, 9, "family: unknown family "
 	  "(expected one of: smart-ups-old, smart-ups-2g, smart-ups-3g, "
 	  "matrix-ups, smart-ups-vs, back-ups-pro)" },
 	{ "family: [a]\n", 1, 9, "family: expected a single value, got a list" },
 	{ FAM "identity: 5\n", 2, 11, "identity: expected a mapping" },
 	/* inherit */
 	{ FAM "inherit: smart-ups-1500\n", 2, 1, "inherit: must be the first key" },
-	{ "inherit: nope\n", 1, 10, "inherit: no profile \"nope\"" },
+	{ "inherit: nope\n", 1, 10, "inherit: no such profile" },
 	{ "inherit: \"\"\n", 1, 10, "inherit: expected a profile name or path" },
 	/* strings */
 	{ FAM "identity: { model: \"0123456789012345678901234567890123456789\" }\n",
 	  2, 20, "identity.model: too long (40 characters, at most 32)" },
 	{ FAM "identity: { model: \"Smart-UPS!\" }\n", 2, 20, "identity.model: "
-	  "\"Smart-UPS!\" contains \"!\", a UPS-Link alert character" },
-	{ FAM "identity: { serial: \"AB\\x01\" }\n", 2, 21, "identity.serial: byte "
-	  "0x01 is not printable ASCII" },
+	  "contains \"!\", a UPS-Link alert character" },
+	{ FAM "identity: { serial: \"AB\\x01\" }\n", 2, 21, "identity.serial: "
+	  "character 3 is not printable ASCII" },
 	{ FAM "identity: { model: \"\\u0100\" }\n", 2, 20, "identity.model: "
-	  "character U+0100 is not a byte" },
+	  "character 1 is above U+00FF, not a byte" },
 	{ FAM "identity: { model: \"a\\0b\" }\n", 2, 20, "identity.model: NUL "
 	  "characters are not allowed" },
 	{ FAM "identity: { firmware_v: FW }\n", 2, 25, "identity.firmware_v: must "
@@ -589,42 +610,42 @@ static const struct bad bad_docs[] = {
 	  "allowed" },
 	{ FAM "link: { extension: \"a\\rb\" }\n", 2, 20, "link.extension: CR and "
 	  "LF are not allowed" },
-	{ "description: \"a\\tb\"\n" FAM, 1, 14, "description: control character "
-	  "U+0009" },
+	{ "description: \"a\\tb\"\n" FAM, 1, 14, "description: character 2 is a "
+	  "control character" },
 	/* enums and numbers */
 	{ FAM "voltage: { locale: X }\n", 2, 20, "voltage.locale: expected one of "
-	  "A D I M J, got \"X\"" },
+	  "A D I M J" },
 	{ FAM "behaviour: { unsupported: maybe }\n", 2, 27, "behaviour.unsupported: "
-	  "expected NA or silent, got \"maybe\"" },
+	  "expected NA or silent" },
 	{ FAM "behaviour: { shutdown_reply: \"YES\" }\n", 2, 30,
-	  "behaviour.shutdown_reply: expected OK or *, got \"YES\"" },
+	  "behaviour.shutdown_reply: expected OK or *" },
 	{ FAM "behaviour: { s_on_line: yes }\n", 2, 25, "behaviour.s_on_line: "
 	  "expected NA or OK" },
-	{ FAM "behaviour: { dip: 0x100 }\n", 2, 19, "behaviour.dip: 0x100 is out "
-	  "of range (0 to 255)" },
-	{ FAM "timing: { selftest: -5 }\n", 2, 21, "timing.selftest: -5 is out of "
-	  "range (0 to 4294967295)" },
+	{ FAM "behaviour: { dip: 0x100 }\n", 2, 19, "behaviour.dip: out of range "
+	  "(0 to 255)" },
+	{ FAM "timing: { selftest: -5 }\n", 2, 21, "timing.selftest: out of range "
+	  "(0 to 4294967295)" },
 	{ FAM "timing: { selftest: 1.5 }\n", 2, 21, "timing.selftest: expected a "
-	  "whole number, got \"1.5\"" },
+	  "whole number" },
 	{ FAM "electrical: { load: nan }\n", 2, 21, "electrical.load: expected a "
-	  "number, got \"nan\"" },
+	  "decimal number" },
 	{ FAM "electrical: { load: 0x10 }\n", 2, 21, "electrical.load: expected a "
-	  "number" },
-	{ FAM "battery: { charge: 101 }\n", 2, 20, "battery.charge: 101 is out of "
-	  "range (0 to 100)" },
+	  "decimal number" },
+	{ FAM "battery: { charge: 101 }\n", 2, 20, "battery.charge: out of range "
+	  "(0 to 100)" },
 	{ FAM "measure_ups: maybe\n", 2, 14, "measure_ups: expected true or false" },
 	{ FAM "battery: { packs: [1] }\n", 2, 19, "battery.packs: expected a "
 	  "single value, got a list" },
 	/* eeprom */
 	{ FAM "eeprom:\n  u: { locale: D, values: [\"132\", \"97\"] }\n", 3, 35,
-	  "eeprom.u: values must all have the same width (got \"97\" after "
-	  "\"132\")" },
+	  "eeprom.u: values must all have the same width (this one has 2 "
+	  "characters, the ones before 3)" },
 	{ FAM "eeprom:\n  u: { locale: D, values: [\"132\"], default: \"140\" }\n",
-	  3, 45, "eeprom.u: default \"140\" is not one of the values" },
+	  3, 45, "eeprom.u: default is not one of the values" },
 	{ FAM "eeprom:\n  k: { locale: \"4\", values: [a,b,c,d,e,f,g,h,i] }\n", 3,
 	  46, "eeprom.k.values: too many values (at most 8)" },
 	{ FAM "eeprom:\n  k: { locale: \"4\", values: [\"123456789\"] }\n", 3, 30,
-	  "eeprom.k.values: value \"123456789\" is 9 characters wide, at most 8" },
+	  "eeprom.k.values: a value is 9 characters wide, at most 8" },
 	{ FAM "eeprom:\n  k: { locale: \"4\", values: [] }\n", 3, 29,
 	  "eeprom.k.values: needs 1 to 8 values, got none" },
 	{ FAM "eeprom:\n  k: { locale: \"4\", values: [\"\"] }\n", 3, 30,
@@ -636,11 +657,11 @@ static const struct bad bad_docs[] = {
 	{ FAM "eeprom:\n  k: { locale: X, values: [\"0\"] }\n", 3, 16,
 	  "eeprom.k.locale: expected one of A D I M J 4" },
 	{ FAM "eeprom:\n  k: { locale: \"4\", values: [\"0\"], size: 1 }\n", 3, 36,
-	  "unknown key \"size\" in section \"eeprom.k\"" },
+	  "unknown key in section \"eeprom.k\"" },
 	{ FAM "eeprom:\n  Q: { locale: \"4\", values: [\"0\"] }\n", 3, 3,
 	  "eeprom.Q: Q is not a customizing command" },
 	{ FAM "eeprom:\n  ab: { locale: \"4\", values: [\"0\"] }\n", 3, 3,
-	  "eeprom: \"ab\" is not a command byte" },
+	  "eeprom: not a command byte" },
 	{ FAM "eeprom:\n  u: { locale: I, values: [\"253\"] }\n", 3, 3,
 	  "eeprom.u: locale I does not match voltage.locale D" },
 	{ "family: back-ups-pro\neeprom:\n  u: { locale: D, values: [\"132\"] }\n",
@@ -652,23 +673,22 @@ static const struct bad bad_docs[] = {
 	{ FAM "commands: { extras: [ { byte: \"0\" } ] }\n", 2, 23,
 	  "commands.extras: each entry needs both \"byte\" and \"reply\"" },
 	{ FAM "commands: { extras: [ { byte: ab, reply: x } ] }\n", 2, 31,
-	  "commands.extras.byte: \"ab\" is not a command byte" },
+	  "commands.extras.byte: not a command byte" },
 	{ FAM "commands: { extras: [ { byte: \"0\", reply: \"A$\" } ] }\n", 2, 43,
-	  "commands.extras.reply: \"A$\" contains \"$\", a UPS-Link alert "
+	  "commands.extras.reply: contains \"$\", a UPS-Link alert "
 	  "character" },
 	{ FAM "dump_extra: [\"uA4311011211410\"]\n", 2, 14, "dump_extra[0]: "
-	  "\"uA4311011211410\" has 11 value characters; count 4 x width 3 needs 12" },
-	{ FAM "dump_extra: [\"hello\"]\n", 2, 14, "dump_extra[0]: \"hello\" is not "
-	  "a ^Z item" },
+	  "has 11 value characters; count 4 x width 3 needs 12" },
+	{ FAM "dump_extra: [\"hello\"]\n", 2, 14, "dump_extra[0]: not a ^Z item" },
 	/* checks across keys */
 	{ FAM "electrical: { boost_below: 130 }\n", 2, 28, "electrical.boost_below:"
-	  " 130.0 V is not below the nominal 120 V" },
+	  " must be below voltage.nominal" },
 	{ FAM "electrical: { trim_above: 110 }\n", 2, 27, "electrical.trim_above: "
-	  "110.0 V is not above the nominal 120 V" },
+	  "must be above voltage.nominal" },
 	{ FAM "electrical: { rated_va: 500, rated_w: 600 }\n", 2, 39,
-	  "electrical.rated_w: 600 W is more than rated_va 500 VA" },
+	  "electrical.rated_w: more watts than rated_va volt-amperes" },
 	{ FAM "battery: { packs: 1, bad_packs: 2 }\n", 2, 33, "battery.bad_packs: "
-	  "2 bad packs but only 1 packs" },
+	  "more bad packs than battery.packs" },
 };
 
 static void test_malformed(void **state)
@@ -690,6 +710,439 @@ static void test_malformed(void **state)
 		}
 	}
 	assert_int_equal(failures, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies: every accepted profile's longest reply fits, byte for byte */
+
+static const char dump_cmds[] = "uleosqpkrEw"; /* the ^Z order, ULS p.15 */
+
+/*
+ * A profile with all 11 ^Z lists at their largest (8 values, 8 wide) and
+ * @p n_extra dump_extra items of the largest size (39 characters), into
+ * @p yaml; the ^Z reply it must give (without CR LF) into @p want.
+ * dump_extra is the flow list on line 16, column 13.
+ */
+static void maximal_profile(char *yaml, size_t cap, bool dbl, int n_extra,
+			    char *want, size_t wcap)
+{
+	char extra[PROF_MAX_DUMP_EXTRA][40];
+	size_t o = 0, w = 0;
+	for (int i = 0; i < n_extra; i++) {
+		/* command, other locale A, 5 values of 7 characters */
+		int n = snprintf(extra[i], sizeof extra[i], "%cA57",
+				 dump_cmds[i % 11]);
+		for (int k = 0; k < 35; k++)
+			extra[i][n + k] = (char)('a' + (i + k) % 26);
+		extra[i][n + 35] = '\0';
+	}
+	o += (size_t)snprintf(yaml + o, cap - o, "family: smart-ups-3g\n"
+			      "commands: { add: \"%s\" }\n"
+			      "behaviour: { dump_double_hash: %s }\neeprom:\n",
+			      dump_cmds, dbl ? "true" : "false");
+	w += (size_t)snprintf(want + w, wcap - w, "#");
+	for (const char *c = dump_cmds; *c; c++) {
+		o += (size_t)snprintf(yaml + o, cap - o, "  %c: { locale: \"4\", "
+				      "values: [", *c);
+		w += (size_t)snprintf(want + w, wcap - w, "%s%c488",
+				      dbl ? "##" : "", *c);
+		for (int v = 0; v < 8; v++) {
+			char val[9];
+			snprintf(val, sizeof val, "%c%c%06d", *c, 'A' + v,
+				 v * 111111);
+			o += (size_t)snprintf(yaml + o, cap - o, "%s\"%s\"",
+					      v ? ", " : "", val);
+			w += (size_t)snprintf(want + w, wcap - w, "%s", val);
+		}
+		o += (size_t)snprintf(yaml + o, cap - o, "] }\n");
+		for (int i = 0; i < n_extra; i++)
+			if (extra[i][0] == *c)
+				w += (size_t)snprintf(want + w, wcap - w, "%s%s",
+						      dbl ? "##" : "", extra[i]);
+	}
+	o += (size_t)snprintf(yaml + o, cap - o, "dump_extra: [");
+	for (int i = 0; i < n_extra; i++)
+		o += (size_t)snprintf(yaml + o, cap - o, "%s\"%s\"",
+				      i ? ", " : "", extra[i]);
+	snprintf(yaml + o, cap - o, "]\n");
+}
+
+/* Everything a unit of @p p sends for @p bytes (smart mode, alerts drained). */
+static size_t feed(const struct ups_profile *p, const char *bytes, char *out,
+		   size_t cap)
+{
+	struct ups *u = ups_new(p, 0);
+	struct ups_buf b = { 0 };
+	assert_non_null(u);
+	assert_int_equal(ups_tick(u, 10, &b), UPS_OK);
+	b.len = 0; /* the power-on `?` */
+	assert_int_equal(ups_feed(u, (const uint8_t *)"Y", 1, 10, &b), UPS_OK);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "SM\r\n", 4);
+	b.len = 0;
+	assert_int_equal(ups_feed(u, (const uint8_t *)bytes, strlen(bytes), 20,
+				  &b), UPS_OK);
+	size_t n = b.len;
+	assert_true(n < cap);
+	memcpy(out, b.data, n);
+	out[n] = '\0';
+	ups_buf_free(&b);
+	ups_free(u);
+	return n;
+}
+
+static void test_reply_fits(void **state)
+{
+	(void)state;
+	static char yaml[8192], want[2048], got[2048];
+	/* 11 full lists and 7 long dump_extra items: 1022 bytes */
+	maximal_profile(yaml, sizeof yaml, false, 7, want, sizeof want);
+	assert_int_equal(strlen(want), 1022);
+	assert_parses(yaml);
+	assert_int_equal(ups_reply_max(&prof), 1022);
+	size_t n = feed(&prof, "\x1a", got, sizeof got);
+	assert_int_equal(n, strlen(want) + 2);
+	assert_memory_equal(got, want, strlen(want));
+	assert_memory_equal(got + strlen(want), "\r\n", 2);
+	/* the same with Matrix's "##" before every item: 1017 bytes */
+	maximal_profile(yaml, sizeof yaml, true, 6, want, sizeof want);
+	assert_int_equal(strlen(want), 1017);
+	assert_parses(yaml);
+	n = feed(&prof, "\x1a", got, sizeof got);
+	assert_int_equal(n, strlen(want) + 2);
+	assert_string_equal(got + strlen(want), "\r\n");
+	assert_memory_equal(got, want, strlen(want));
+
+	/* one item more does not fit: refused where the list is */
+	maximal_profile(yaml, sizeof yaml, false, 8, want, sizeof want);
+	assert_int_equal(strlen(want), 1061);
+	assert_int_equal(parse(yaml), UPS_EPARSE);
+	assert_int_equal(diag.line, 16);
+	assert_int_equal(diag.col, 13);
+	assert_string_equal(diag.file, "t.yaml");
+	assert_non_null(strstr(diag.msg, "the ^Z reply would be 1061 bytes, "
+				      "more than the 1024 a reply may have"));
+	maximal_profile(yaml, sizeof yaml, true, 7, want, sizeof want);
+	assert_int_equal(parse(yaml), UPS_EPARSE);
+	assert_non_null(strstr(diag.msg, "would be 1058 bytes"));
+
+	/* every built-in profile: the longest reply is the ^Z dump or `a` */
+	for (size_t i = 0; i < prof_n_builtins; i++) {
+		assert_int_equal(prof_load(prof_builtins[i].name, &prof, &diag),
+				 UPS_OK);
+		size_t most = ups_reply_max(&prof);
+		assert_true(most <= UPS_REPLY_MAX);
+		assert_true(most >= ups_caps_string(&prof, NULL, 0));
+		assert_true(most >= ups_dump_string(&prof, NULL, 0));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* commands.extras against the command table                           */
+
+static void test_extras_vs_table(void **state)
+{
+	(void)state;
+	char got[256], caps[UPS_REPLY_MAX + 1];
+	/* the table answers Q for the family: an extras entry is refused */
+	assert_int_equal(parse(FAM "commands: { extras: [ { byte: Q, reply: ZZ "
+			       "} ] }\n"), UPS_EPARSE);
+	assert_int_equal(diag.line, 2);
+	assert_int_equal(diag.col, 31);
+	assert_non_null(strstr(diag.msg, "commands.extras: the command table "
+				      "already answers Q for this profile "
+				      "(family smart-ups-3g)"));
+	assert_non_null(strstr(diag.msg, "commands.remove first"));
+	/* ... and where commands.add turned it on */
+	assert_int_equal(parse("family: smart-ups-vs\ncommands: { add: D, "
+			       "extras: [ { byte: D, reply: X } ] }\n"),
+			 UPS_EPARSE);
+	assert_non_null(strstr(diag.msg, "already answers D for this profile "
+				      "(family smart-ups-vs, commands.add)"));
+	/* two entries for one byte in one list */
+	assert_int_equal(parse(FAM "commands: { extras: [ { byte: \"0\", reply: "
+			       "A }, { byte: \"0\", reply: B } ] }\n"),
+			 UPS_EPARSE);
+	assert_int_equal(diag.col, 56);
+	assert_non_null(strstr(diag.msg, "0 has two entries"));
+
+	/* removed from the table first: the fixed reply is what Q answers,
+	 * and like every extra it is not listed in `a` */
+	assert_parses(FAM "identity: { firmware_v: \"FWD\" }\ncommands: { "
+		      "remove: Q, extras: [ { byte: Q, reply: ZZ } ] }\n");
+	assert_true(prof_supports(&prof, 'Q'));
+	feed(&prof, "Q", got, sizeof got);
+	assert_string_equal(got, "ZZ\r\n");
+	ups_caps_string(&prof, caps, sizeof caps);
+	assert_null(strchr(strchr(strchr(caps, '.') + 1, '.') + 1, 'Q'));
+	assert_non_null(strchr(caps, 'V'));
+	/* an extra for a command the family lacks, and for V without a
+	 * firmware_v string: both are the table's silence */
+	assert_parses("family: smart-ups-vs\ncommands: { extras: [ { byte: ^Z, "
+		      "reply: DUMP }, { byte: V, reply: ABC } ] }\n");
+	feed(&prof, "V", got, sizeof got);
+	assert_string_equal(got, "ABC\r\n");
+	/* an eeprom list needs the table's command, not a fixed reply */
+	assert_int_equal(parse(FAM "commands: { remove: u, extras: [ { byte: u, "
+			       "reply: \"132\" } ] }\neeprom:\n  u: { locale: D, "
+			       "values: [\"132\"] }\n"), UPS_EPARSE);
+	assert_int_equal(diag.line, 4);
+	assert_non_null(strstr(diag.msg, "eeprom.u: this profile does not "
+				      "answer u"));
+
+	/* a child that turns on a byte the parent gives a fixed reply */
+	write_file("xbase.yaml", FAM "commands: { remove: Q, extras: [ { byte: "
+		   "Q, reply: ZZ } ] }\n");
+	write_file("xchild.yaml", "inherit: xbase.yaml\n# turn Q back on\n"
+		   "commands: { add: Q }\n");
+	char path[256];
+	snprintf(path, sizeof path, "%s/xchild.yaml", tmpdir);
+	assert_int_equal(prof_load(path, &prof, &diag), UPS_EPARSE);
+	assert_string_equal(diag.file, path);
+	assert_int_equal(diag.line, 3);
+	assert_int_equal(diag.col, 18);
+	assert_non_null(strstr(diag.msg, "already answers Q"));
+	/* remove and add again in one document: remove wins (add first) */
+	write_file("xchild.yaml", "inherit: xbase.yaml\ncommands: { remove: Q, "
+		   "add: Q }\n");
+	assert_int_equal(prof_load(path, &prof, &diag), UPS_OK);
+}
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics never quote the document                                 */
+
+static void test_no_content_in_messages(void **state)
+{
+	(void)state;
+	/* SECRET stands for bytes of a file the user may not read */
+	static const char *docs[] = {
+		"root:$6$SECRET$xyz:19000:0:99999:7:::\n",
+		"SECRET: 1\n",
+		"SECRET\n",
+		FAM "battery:\n  SECRET: 1\n",
+		"family: SECRET\n",
+		"inherit: SECRET\n",
+		"inherit: ./SECRET.yaml\n",
+		FAM "description: \"SECRET\\x01\"\n",
+		FAM "identity: { model: \"SECRET!\" }\n",
+		FAM "identity: { firmware_v: SECRET }\n",
+		FAM "identity: { manufactured: SECRET }\n",
+		FAM "identity: { firmware_b: SECRET }\n",
+		FAM "identity: { serial: \"SECRET SECRET SECRET SECRET SECRET\" }\n",
+		FAM "battery: { charge: SECRET }\n",
+		FAM "battery: { charge: 1000 }\n",
+		FAM "voltage: { locale: SECRET }\n",
+		FAM "measure_ups: SECRET\n",
+		FAM "behaviour: { unsupported: SECRET }\n",
+		FAM "behaviour: { shutdown_reply: SECRET }\n",
+		FAM "commands: { SECRET: x }\n",
+		FAM "commands: { extras: [ { byte: SECRET, reply: x } ] }\n",
+		FAM "commands: { extras: [ { SECRET: x } ] }\n",
+		FAM "eeprom:\n  SECRET: { locale: \"4\", values: [\"1\"] }\n",
+		FAM "eeprom:\n  k: { locale: SECRET, values: [\"1\"] }\n",
+		FAM "eeprom:\n  k: { locale: \"4\", values: [\"1\"], default: SECRET }\n",
+		FAM "eeprom:\n  k: { locale: \"4\", values: [\"1\", SECRET] }\n",
+		FAM "eeprom:\n  k: { locale: \"4\", values: [\"SECRET123\"] }\n",
+		FAM "eeprom:\n  k: { locale: \"4\", values: [\"1\"], SECRET: 1 }\n",
+		FAM "dump_extra: [SECRET]\n",
+		FAM "dump_extra: [\"uA41SECRET\"]\n",
+		FAM "dump_extra: [\"uA16SECRE\\x01\"]\n",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		memset(&diag, 0, sizeof diag);
+		enum ups_rc rc = parse(docs[i]);
+		if (rc == UPS_OK || strstr(diag.msg, "SECRET") ||
+		    strstr(diag.msg, "ECRE")) {
+			char buf[600];
+			print_error("doc %zu: rc %d: %s\n", i, rc,
+				    ups_diag_format(&diag, buf, sizeof buf));
+			fail();
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The resolver interface: the core reads no files                      */
+
+struct memres {
+	int reads, releases;
+	char from[4][256];
+};
+
+static enum ups_rc mem_read(void *ctx, const char *spec, const char *from,
+			    struct prof_text *out, struct ups_diag *d)
+{
+	static const struct { const char *spec, *source, *text; } docs[] = {
+		{ "top", "mem/top.yaml", "inherit: mid\nidentity: { serial: "
+		  "TOP }\n" },
+		{ "mid", "mem/mid.yaml", "inherit: smart-ups-vs-420\n"
+		  "identity: { model: MID }\n" },
+		{ "bad", "mem/bad.yaml", "# the parent\ninherit: fifo\n" },
+	};
+	struct memres *m = ctx;
+	if (m->reads < 4)
+		snprintf(m->from[m->reads], sizeof m->from[0], "%s",
+			 from ? from : "(top)");
+	m->reads++;
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+		if (!strcmp(spec, docs[i].spec)) {
+			out->text = strdup(docs[i].text);
+			out->len = strlen(docs[i].text);
+			out->priv = (void *)out->text;
+			snprintf(out->source, sizeof out->source, "%s",
+				 docs[i].source);
+			return UPS_OK;
+		}
+	if (!strcmp(spec, "fifo")) {
+		ups_diag_set(d, "mem/fifo", 0, 0, "not a regular file (a FIFO)");
+		errno = EINVAL;
+		return UPS_ESYS;
+	}
+	ups_diag_set(d, spec, 0, 0, "nothing here");
+	return UPS_ENOTFOUND;
+}
+
+static void mem_release(void *ctx, struct prof_text *t)
+{
+	struct memres *m = ctx;
+	m->releases++;
+	free(t->priv);
+}
+
+static void test_resolver(void **state)
+{
+	(void)state;
+	struct memres m = { 0 };
+	struct prof_resolver r = { mem_read, mem_release, &m };
+	/* built-ins first, without asking */
+	assert_int_equal(prof_load_from(&r, "smart-ups-1500", &prof, &diag),
+			 UPS_OK);
+	assert_int_equal(m.reads, 0);
+	/* top -> mid -> built-in: each resolved document is released */
+	assert_int_equal(prof_load_from(&r, "top", &prof, &diag), UPS_OK);
+	assert_int_equal(m.reads, 2);
+	assert_int_equal(m.releases, 2);
+	assert_string_equal(m.from[0], "(top)");
+	assert_string_equal(m.from[1], "mem/top.yaml");
+	assert_string_equal(prof.name, "top");
+	assert_string_equal(prof.source, "mem/top.yaml");
+	assert_string_equal(prof.serial, "TOP");
+	assert_string_equal(prof.model, "MID");
+	assert_int_equal(prof.family, UPS_FAM_VS);
+	/* a failure in the resolver is told at the inherit that asked */
+	assert_int_equal(prof_load_from(&r, "bad", &prof, &diag), UPS_ESYS);
+	assert_string_equal(diag.file, "mem/bad.yaml");
+	assert_int_equal(diag.line, 2);
+	assert_int_equal(diag.col, 10);
+	assert_string_equal(diag.msg, "inherit: not a regular file (a FIFO)");
+	assert_int_equal(m.releases, m.reads - 1);
+	/* not found at the top: the resolver's own diagnostic */
+	assert_int_equal(prof_load_from(&r, "nope", &prof, &diag),
+			 UPS_ENOTFOUND);
+	assert_string_equal(diag.file, "nope");
+	assert_string_equal(diag.msg, "nothing here");
+	/* no resolver: built-in profiles only */
+	assert_int_equal(prof_load_from(NULL, "smart-ups-400", &prof, &diag),
+			 UPS_OK);
+	assert_int_equal(prof_load_from(NULL, "/etc/passwd", &prof, &diag),
+			 UPS_ENOTFOUND);
+	assert_non_null(strstr(diag.msg, "not a built-in profile"));
+	assert_int_equal(prof_load_from(NULL, "", &prof, &diag), UPS_EARG);
+}
+
+/* ------------------------------------------------------------------ */
+/* prof_overlay                                                         */
+
+static void test_overlay(void **state)
+{
+	(void)state;
+	static struct ups_profile base, p;
+	static const char ov[] =
+		"identity: { serial: \"OV0000000001\" }\n"
+		"commands: { remove: \"Q\", extras: [ { byte: Q, reply: \"08\" } ] }\n"
+		"eeprom:\n  u: { locale: D, values: [\"140\", \"135\"] }\n"
+		"  o: ~\n"
+		"dump_extra: [\"uA43110112114108\"]\n"
+		"battery: { charge: 50 }\n";
+	assert_int_equal(prof_load(PROF_DEFAULT_NAME, &base, &diag), UPS_OK);
+	p = base;
+	assert_int_equal(prof_overlay(&p, ov, strlen(ov), "scen.yaml", &diag),
+			 UPS_OK);
+	assert_string_equal(p.name, base.name);     /* still the base's */
+	assert_string_equal(p.source, base.source);
+	assert_string_equal(p.serial, "OV0000000001");
+	assert_string_equal(p.model, base.model);
+	assert_true(p.battery_charge == 50);
+	assert_int_equal(p.eeprom['u'].count, 2);
+	assert_string_equal(p.eeprom['u'].values[0], "140");
+	assert_false(p.eeprom['o'].present);
+	assert_true(p.eeprom['l'].present);
+	assert_int_equal(p.n_dump_extra, 1);
+	assert_int_equal(p.n_extras, 2);            /* the base's 0, and Q */
+	assert_true(prof_supports(&p, 'Q') && prof_extra(&p, 'Q'));
+	assert_true(prof_supports(&p, '0'));
+	assert_true(prof_supports(&p, 'V'));        /* untouched by the overlay */
+
+	/* the base's commands.add survives a second overlay (the recipe is
+	 * kept), and measure_ups brings the accessory's commands */
+	struct ups_profile rt;
+	assert_int_equal(prof_load("smart-ups-rt-1000-xl", &rt, &diag), UPS_OK);
+	assert_true(prof_supports(&rt, '^'));
+	assert_int_equal(prof_overlay(&rt, "measure_ups: true\n", 18, "o",
+				      &diag), UPS_OK);
+	assert_true(prof_supports(&rt, '^'));
+	assert_true(prof_supports(&rt, 't'));
+	assert_true(rt.eeprom['['].present);
+	assert_int_equal(prof_overlay(&rt, "commands: { remove: \"^t\" }\n",
+				      26, "o", &diag), UPS_OK);
+	assert_false(prof_supports(&rt, '^'));
+	assert_false(prof_supports(&rt, 't'));
+
+	/* an empty overlay changes nothing */
+	p = base;
+	assert_int_equal(prof_overlay(&p, "", 0, "e", &diag), UPS_OK);
+	assert_memory_equal(&p, &base, sizeof p);
+	assert_int_equal(prof_overlay(&p, "# nothing\n", 10, "e", &diag), UPS_OK);
+	assert_memory_equal(&p, &base, sizeof p);
+
+	/* errors: file:line:col of the overlay, and the profile unchanged */
+	static const struct bad bad_overlays[] = {
+		{ "identity: { serial: 5 }\nbattery: { charge: 101 }\n", 2, 20,
+		  "battery.charge: out of range (0 to 100)" },
+		{ "inherit: smart-ups-400\n", 1, 1, "inherit: not allowed here" },
+		{ "voltage: { locale: I }\n", 1, 20, "voltage.locale: I does not "
+		  "match the inherited eeprom" },
+		{ "commands: { remove: u }\n", 1, 1, "eeprom.u: this profile "
+		  "does not answer u" },
+		{ "commands: { extras: ~ }\n", 1, 1, "" }, /* fine: no error */
+		{ "commands: { extras: [ { byte: Q, reply: X } ] }\n", 1, 31,
+		  "already answers Q" },
+		{ "- a\n", 1, 1, "a profile is a mapping of keys" },
+		{ "family: [\n", 2, 1, "YAML syntax error" },
+	};
+	for (size_t i = 0; i < sizeof bad_overlays / sizeof bad_overlays[0]; i++) {
+		const struct bad *b = &bad_overlays[i];
+		p = base;
+		memset(&diag, 0, sizeof diag);
+		enum ups_rc rc = prof_overlay(&p, b->text, strlen(b->text),
+					      "scen.yaml", &diag);
+		if (!b->msg[0]) {
+			assert_int_equal(rc, UPS_OK);
+			continue;
+		}
+		bool ok = rc == UPS_EPARSE && diag.line == b->line &&
+			  diag.col == b->col && strstr(diag.msg, b->msg) &&
+			  !strcmp(diag.file, "scen.yaml") &&
+			  !memcmp(&p, &base, sizeof p);
+		if (!ok) {
+			char buf[600];
+			print_error("overlay %zu: rc %d, got \"%s\"\n", i, rc,
+				    ups_diag_format(&diag, buf, sizeof buf));
+			fail();
+		}
+	}
+	assert_int_equal(prof_overlay(NULL, "", 0, "x", &diag), UPS_EARG);
+	assert_int_equal(prof_overlay(&p, NULL, 3, "x", &diag), UPS_EARG);
 }
 
 /* ------------------------------------------------------------------ */
@@ -780,6 +1233,11 @@ int main(void)
 		cmocka_unit_test(test_inherit_files),
 		cmocka_unit_test(test_profile_path),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_reply_fits),
+		cmocka_unit_test(test_extras_vs_table),
+		cmocka_unit_test(test_no_content_in_messages),
+		cmocka_unit_test(test_resolver),
+		cmocka_unit_test(test_overlay),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_no_crash),
 	};
