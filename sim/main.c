@@ -120,8 +120,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'm':
 			errno = 0;
 			o->mode = (int)strtol(optarg, &end, 8);
-			if (errno || *end || o->mode <= 0 || o->mode > 07777) {
+			if (errno || *end || !optarg[0] || o->mode < 0 ||
+			    o->mode > 07777) {
 				fprintf(stderr, "upssim: --mode: '%s' is not an octal mode like 0660\n", optarg);
+				return EXIT_USAGE;
+			}
+			/* permission bits only: setuid, setgid or sticky on a
+			 * device node is never what a tester wants */
+			if (o->mode > 0777) {
+				fprintf(stderr, "upssim: --mode: '%s' sets setuid/setgid/sticky "
+					"bits; give permission bits only (0000-0777)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -262,8 +270,10 @@ static int resolve_owner(const char *spec, long *uid, long *gid)
 	return 0;
 }
 
-static void print_ready(const struct transport *t, const struct ups_profile *p,
-			const struct options *o)
+/* @return 0, or -1 if stdout could not take the lines (a wrapper waiting
+ * for the device path would wait forever: better to fail). */
+static int print_ready(const struct transport *t, const struct ups_profile *p,
+		       const struct options *o)
 {
 	const char *dev = t->link[0] ? t->link : t->path;
 	printf("%s\n", dev);
@@ -277,7 +287,42 @@ static void print_ready(const struct transport *t, const struct ups_profile *p,
 		       "    # or add: user = root\n");
 	printf("# --- apcupsd: in apcupsd.conf ---\n");
 	printf("UPSCABLE smart\nUPSTYPE apcsmart\nDEVICE %s\n", dev);
-	fflush(stdout);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return -1;
+	return 0;
+}
+
+/*
+ * Descriptors 0-2 must be open before anything else is: with stdout or
+ * stderr closed by the caller, the pty master would land on 1 or 2, and
+ * the banner or the -v trace would be written into the device and read
+ * back as commands.  Closed ones get /dev/null.
+ */
+static int safe_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -1;
+		if (n != fd) { /* a lower one was closed too: fixed next */
+			close(n);
+			fd = -1;
+		}
+	}
+	return 0;
+}
+
+static void block_signals(bool block, sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(block ? SIG_BLOCK : SIG_SETMASK, block ? &set : old,
+		    block ? old : NULL);
 }
 
 static volatile sig_atomic_t got_signal;
@@ -304,6 +349,8 @@ static void on_sig_pipe(struct evl *l, int fd, int mask, void *arg)
 
 int main(int argc, char **argv)
 {
+	if (safe_std_fds() < 0)
+		return EXIT_RUNTIME;
 	struct options o = defaults;
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -331,6 +378,22 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Signals are caught from here on, and blocked while the device and
+	 * its link are made: a SIGTERM in the first milliseconds ends the run
+	 * through the normal exit path, which removes the link. */
+	if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		fprintf(stderr, "upssim: pipe: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t oldmask;
+	block_signals(true, &oldmask);
+
 	struct transport *t = NULL;
 	char err[512] = "";
 	if (o.device) {
@@ -342,6 +405,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		rc = transport_pty_open(&po, &t, err, sizeof err);
 	}
+	block_signals(false, &oldmask);
 	if (rc != UPS_OK) {
 		fprintf(stderr, "upssim: %s\n", err[0] ? err : ups_strerror(rc));
 		return EXIT_DEVICE;
@@ -351,35 +415,28 @@ int main(int argc, char **argv)
 	evl_clock_real(&clock, o.speed);
 	struct evl *loop = evl_new(&clock);
 	struct ups *u = ups_new(&prof, 0);
-	if (!loop || !u || pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		fprintf(stderr, "upssim: out of memory\n");
-		transport_close(t);
-		return EXIT_RUNTIME;
-	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	evl_watch(loop, sig_pipe[0], EVL_READABLE, on_sig_pipe, NULL);
-
-	struct engine *e = engine_new(loop, t, u, o.verbose ? stderr : NULL);
+	struct engine *e = NULL;
+	if (loop && u &&
+	    evl_watch(loop, sig_pipe[0], EVL_READABLE, on_sig_pipe, NULL) == UPS_OK)
+		e = engine_new(loop, t, u, o.verbose ? stderr : NULL);
+	rc = 0;
 	if (!e) {
 		fprintf(stderr, "upssim: out of memory\n");
-		return EXIT_RUNTIME;
-	}
-	print_ready(t, &prof, &o);
-	if (o.verbose)
+		rc = EXIT_RUNTIME;
+	} else if (!got_signal && print_ready(t, &prof, &o) < 0) {
+		fprintf(stderr, "upssim: cannot write to standard output: %s\n",
+			strerror(errno));
+		rc = EXIT_RUNTIME;
+	} else if (o.verbose) {
 		fprintf(stderr, "upssim: serving %s on %s\n", prof.name, t->path);
+	}
 
-	rc = 0;
-	if (!got_signal && evl_run(loop) != UPS_OK) {
+	if (!rc && !got_signal && evl_run(loop) != UPS_OK) {
 		fprintf(stderr, "upssim: event loop: %s\n", strerror(errno));
 		rc = EXIT_RUNTIME;
 	}
 	const char *why;
-	if (engine_lost(e, &why)) {
+	if (e && engine_lost(e, &why)) {
 		fprintf(stderr, "upssim: lost the device %s: %s\n", t->path, why);
 		rc = EXIT_RUNTIME;
 	} else if (o.verbose) {
@@ -388,7 +445,9 @@ int main(int argc, char **argv)
 	engine_free(e);
 	ups_free(u);
 	evl_free(loop);
-	transport_close(t); /* removes the --link symlink */
+	block_signals(true, &oldmask);
+	transport_close(t); /* removes the --link symlink if still ours */
+	block_signals(false, &oldmask);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
 	return rc;

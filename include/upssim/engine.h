@@ -32,6 +32,17 @@ void engine_free(struct engine *e);
  */
 bool engine_lost(const struct engine *e, const char **why);
 
+/** Bytes queued for the host and not yet written (at most about 64 KiB
+ *  plus one input piece's replies, however the host misbehaves). */
+size_t engine_queued(const struct engine *e);
+
+/**
+ * The unit was changed from outside the engine's own timers (a scenario
+ * event, a control line): bring it to now, send what it produced at once
+ * and follow its new next deadline.
+ */
+void engine_poke(struct engine *e);
+
 /** Escape @p n bytes C-style with quotes into @p out. @return @p out */
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen);
 

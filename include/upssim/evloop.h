@@ -16,9 +16,17 @@
 #define EVL_WRITABLE 2
 #define EVL_HANGUP 4 /* with EVL_READABLE: the peer hung up or an error is pending */
 
-/** Time source. now_ms is model time; scale converts model ms to wall ms. */
+/**
+ * Time source.  Two clocks run side by side: model time (now_ms), which
+ * --speed scales and a virtual clock may jump, and wall time (wall_ms),
+ * the real clock of the serial line.  Protocol rules between host and
+ * unit (the two-press gap, entry timeouts, reply delay and pacing) are
+ * measured on wall time whatever the model's speed.
+ */
 struct evl_clock {
 	uint64_t (*now_ms)(void *ctx);
+	/** wall milliseconds; NULL: the same as now_ms (scale 1 clocks) */
+	uint64_t (*wall_ms)(void *ctx);
 	void *ctx;
 	double scale; /**< model ms per wall ms: 1 = real time, 60 = 1 min/s */
 };
@@ -34,6 +42,8 @@ typedef int64_t (*evl_timer_fn)(struct evl *l, long long id, void *arg);
 struct evl *evl_new(const struct evl_clock *clock);
 void evl_free(struct evl *l);
 uint64_t evl_now(const struct evl *l);
+/** Wall time in ms (see struct evl_clock). */
+uint64_t evl_wall(const struct evl *l);
 
 /** Watch @p fd for @p mask (replaces any previous mask for it). */
 enum ups_rc evl_watch(struct evl *l, int fd, int mask, evl_fd_fn fn, void *arg);
@@ -42,6 +52,10 @@ void evl_unwatch(struct evl *l, int fd);
 /** @return timer id (> 0), or a negative ups_rc */
 long long evl_add_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
 			void *arg);
+/** Like evl_add_timer, but @p delay_ms (and what the callback returns) is
+ *  wall time: for protocol timers that must not follow --speed. */
+long long evl_add_wall_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
+			     void *arg);
 void evl_del_timer(struct evl *l, long long id);
 
 /** Run one iteration, waiting at most @p max_wait_ms wall ms (-1 = forever). */

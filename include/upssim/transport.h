@@ -6,11 +6,19 @@
 #ifndef UPSSIM_TRANSPORT_H
 #define UPSSIM_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "upssim/rc.h"
 
 struct transport;
+
+/** Hosts coming and going on a device (see transport_ops.host_events). */
+struct transport_hosts {
+	int opens;         /**< hosts that opened the device */
+	bool idle;         /**< the last host closed it; its settings were reset */
+	size_t discarded;  /**< bytes sent by hosts that have gone, unread */
+};
 
 struct transport_ops {
 	const char *name;
@@ -24,8 +32,9 @@ struct transport_ops {
 	/** Optional: descriptor that becomes readable when a host opens the
 	 *  device (-1 if the transport cannot tell). */
 	int (*host_fd)(const struct transport *t);
-	/** Optional: consume host_fd; @return number of host opens seen. */
-	int (*host_opened)(struct transport *t);
+	/** Optional: consume host_fd and report into @p h what happened
+	 *  since the last call.  @return h->opens */
+	int (*host_events)(struct transport *t, struct transport_hosts *h);
 };
 
 struct transport {

@@ -68,9 +68,20 @@ struct ups;
 struct ups *ups_new(const struct ups_profile *p, uint64_t now);
 void ups_free(struct ups *u);
 
-/** Host bytes received at @p now; replies and due alerts go to @p out. */
+/** Host bytes received at @p now; replies and due alerts go to @p out.
+ *  The same as ups_feed_at() with the wire clock equal to model time. */
 enum ups_rc ups_feed(struct ups *u, const uint8_t *bytes, size_t n,
 		     uint64_t now, struct ups_buf *out);
+
+/**
+ * Host bytes received at model time @p now and wire time @p wire_ms.  The
+ * codec's protocol timers (two-press gap, entry timeout) are measured on
+ * the wire clock, which is real time even when the model runs faster.
+ * @return UPS_OK, or UPS_ENOMEM if @p out could not grow (bytes after the
+ *         failing one are not consumed)
+ */
+enum ups_rc ups_feed_at(struct ups *u, const uint8_t *bytes, size_t n,
+			uint64_t now, uint64_t wire_ms, struct ups_buf *out);
 
 /** Advance the model to @p now; alerts that fell due go to @p out. */
 enum ups_rc ups_tick(struct ups *u, uint64_t now, struct ups_buf *out);

@@ -1516,13 +1516,21 @@ static void dispatch(struct ups *u, const struct codec_event *ev, uint64_t now,
 enum ups_rc ups_feed(struct ups *u, const uint8_t *bytes, size_t n,
 		     uint64_t now, struct ups_buf *out)
 {
+	return ups_feed_at(u, bytes, n, now, now, out);
+}
+
+enum ups_rc ups_feed_at(struct ups *u, const uint8_t *bytes, size_t n,
+			uint64_t now, uint64_t wire_ms, struct ups_buf *out)
+{
 	enum ups_rc rc = UPS_OK;
 	step(u, now);
 	for (size_t i = 0; i < n && rc == UPS_OK; i++) {
 		if (!u->alive)
 			break; /* electronics off: nothing is heard */
 		struct codec_event ev;
-		if (!codec_feed(&u->codec, bytes[i], now, &ev))
+		/* the wire's own rules (two-press gap, entry timeout) run on
+		 * the line's real clock, whatever the model's speed */
+		if (!codec_feed(&u->codec, bytes[i], wire_ms, &ev))
 			continue;
 		struct ups_reply r = { 0 };
 		dispatch(u, &ev, now, &r);

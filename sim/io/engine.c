@@ -8,7 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OUT_MAX (64 * 1024) /* drop the oldest bytes nobody reads */
+/* Output nobody reads is bounded where it is queued: after every small
+ * piece of input the queue is cut back to OUT_MAX (oldest bytes go, as a
+ * real line would lose them in the host's full buffer).  Input is read at
+ * most READ_MAX bytes per wake-up, so a flood cannot starve timers or
+ * signals, and is fed FEED_CHUNK bytes at a time, so the queue can exceed
+ * OUT_MAX by at most FEED_CHUNK of the longest replies. */
+#define OUT_MAX (64 * 1024)
+#define READ_MAX 4096
+#define FEED_CHUNK 16
+#define RETRY_MS 50
 /* One byte on a 2400 bit/s 8N1 line: 10 bits (ULS §2.1), in microseconds */
 #define BYTE_US 4167u
 
@@ -16,7 +25,7 @@
  * after its release time (the profile's reply delay). */
 struct seg {
 	size_t len;
-	uint64_t at;     /* model ms */
+	uint64_t at;     /* wall ms: the line's timing is real time */
 };
 
 struct engine {
@@ -34,6 +43,8 @@ struct engine {
 	size_t nseg, capseg;
 	uint64_t line_free_us; /* when the simulated line is idle again */
 	long long out_timer;
+	size_t dropped;     /* output bytes cut since the last trace note */
+	long long retry_timer;
 };
 
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen)
@@ -78,9 +89,31 @@ static void trace(struct engine *e, const char *dir, const uint8_t *p, size_t n)
 	fflush(e->trace);
 }
 
+static void trace_note(struct engine *e, const char *what, size_t n)
+{
+	if (!e->trace)
+		return;
+	fprintf(e->trace, "%.3f %s", (double)evl_now(e->l) / 1000.0, what);
+	if (n)
+		fprintf(e->trace, " %zu", n);
+	fputc('\n', e->trace);
+	fflush(e->trace);
+}
+
 static void on_io(struct evl *l, int fd, int mask, void *arg);
+
+/* The transport (or memory) is gone for good: stop the loop. */
+static void fail(struct engine *e, const char *why)
+{
+	if (e->lost)
+		return;
+	e->lost = why;
+	evl_unwatch(e->l, e->t->ops->fd(e->t));
+	evl_stop(e->l);
+}
 static int64_t on_timer(struct evl *l, long long id, void *arg);
 static int64_t on_out_timer(struct evl *l, long long id, void *arg);
+static int64_t on_retry(struct evl *l, long long id, void *arg);
 
 /* Bytes the unit produced since e->out.len was @p before leave at now +
  * reply delay.  Only used when pacing. */
@@ -88,7 +121,7 @@ static void mark(struct engine *e, size_t before)
 {
 	if (!e->paced || e->out.len <= before)
 		return;
-	uint64_t at = evl_now(e->l) + ups_profile(e->u)->reply_delay_ms;
+	uint64_t at = evl_wall(e->l) + ups_profile(e->u)->reply_delay_ms;
 	if (e->nseg && e->segs[e->nseg - 1].at == at) {
 		e->segs[e->nseg - 1].len += e->out.len - before;
 		return;
@@ -121,6 +154,24 @@ static void drop_front(struct engine *e, size_t n)
 	}
 }
 
+/* Keep the queue within OUT_MAX; say so in the trace. */
+static void bound_out(struct engine *e)
+{
+	if (e->out.len <= OUT_MAX)
+		return;
+	size_t cut = e->out.len - OUT_MAX;
+	drop_front(e, cut);
+	e->dropped += cut;
+}
+
+/* Forget all queued output (it was meant for a host that is gone). */
+static void drop_all(struct engine *e)
+{
+	drop_front(e, e->out.len);
+	e->nseg = 0;
+	e->line_free_us = 0;
+}
+
 /* How many bytes may be written now, and when the next may go. */
 static size_t sendable(struct engine *e, uint64_t now, uint64_t *next)
 {
@@ -144,8 +195,15 @@ static size_t sendable(struct engine *e, uint64_t now, uint64_t *next)
 
 static void flush_out(struct engine *e)
 {
+	if (e->lost)
+		return;
 	bool blocked = false;
-	uint64_t now = evl_now(e->l), next = UPS_NEVER;
+	uint64_t now = evl_wall(e->l), next = UPS_NEVER;
+	bound_out(e);
+	if (e->dropped) {
+		trace_note(e, "dropped", e->dropped);
+		e->dropped = 0;
+	}
 	while (e->out.len) {
 		size_t k = sendable(e, now, &next);
 		if (!k)
@@ -168,20 +226,37 @@ static void flush_out(struct engine *e)
 			break;
 		}
 	}
-	if (e->out.len > OUT_MAX)
-		drop_front(e, e->out.len - OUT_MAX);
 	int mask = EVL_READABLE | (blocked ? EVL_WRITABLE : 0);
 	evl_watch(e->l, e->t->ops->fd(e->t), mask, on_io, e);
+	/* A pty whose host does not read can miss the wake-up that says it
+	 * has room again (seen on Linux 6.x with both directions full): while
+	 * blocked, look again every RETRY_MS as well. */
+	if (blocked && !e->retry_timer) {
+		e->retry_timer = evl_add_wall_timer(e->l, RETRY_MS, on_retry, e);
+		if (e->retry_timer < 0)
+			e->retry_timer = 0;
+	}
 	if (e->paced) {
 		if (e->out_timer)
 			evl_del_timer(e->l, e->out_timer);
 		e->out_timer = 0;
 		if (!blocked && next != UPS_NEVER)
-			e->out_timer = evl_add_timer(e->l, (int64_t)(next - now),
-						     on_out_timer, e);
+			e->out_timer = evl_add_wall_timer(e->l, (int64_t)(next - now),
+							  on_out_timer, e);
 		if (e->out_timer < 0)
 			e->out_timer = 0;
 	}
+}
+
+static bool host_session(struct engine *e);
+
+static int64_t on_retry(struct evl *l, long long id, void *arg)
+{
+	struct engine *e = arg;
+	(void)id;
+	e->retry_timer = 0;
+	on_io(l, e->t->ops->fd(e->t), EVL_READABLE | EVL_WRITABLE, e);
+	return EVL_NOMORE;
 }
 
 static int64_t on_out_timer(struct evl *l, long long id, void *arg)
@@ -189,6 +264,7 @@ static int64_t on_out_timer(struct evl *l, long long id, void *arg)
 	struct engine *e = arg;
 	(void)l; (void)id;
 	e->out_timer = 0; /* flush_out arms a new one if needed */
+	host_session(e);
 	flush_out(e);
 	return EVL_NOMORE;
 }
@@ -216,10 +292,14 @@ static int64_t on_timer(struct evl *l, long long id, void *arg)
 {
 	struct engine *e = arg;
 	(void)id;
+	host_session(e);
 	size_t before = e->out.len;
-	ups_tick(e->u, evl_now(l), &e->out);
+	if (ups_tick(e->u, evl_now(l), &e->out) != UPS_OK)
+		fail(e, "out of memory");
 	mark(e, before);
 	flush_out(e);
+	if (e->lost)
+		return EVL_NOMORE;
 	e->timer = 0; /* this timer ends; rearm makes the next one */
 	e->timer_at = UPS_NEVER;
 	uint64_t next = ups_next_deadline(e->u);
@@ -231,53 +311,97 @@ static int64_t on_timer(struct evl *l, long long id, void *arg)
 	return next > now ? (int64_t)(next - now) : 0;
 }
 
+/* Feed @p n host bytes to the unit in small pieces, bounding the output
+ * queue after each (see OUT_MAX). */
+static void feed(struct engine *e, const uint8_t *p, size_t n)
+{
+	uint64_t now = evl_now(e->l), wire = evl_wall(e->l);
+	for (size_t i = 0; i < n && !e->lost; i += FEED_CHUNK) {
+		size_t k = n - i < FEED_CHUNK ? n - i : FEED_CHUNK;
+		size_t before = e->out.len;
+		if (ups_feed_at(e->u, p + i, k, now, wire, &e->out) != UPS_OK)
+			fail(e, "out of memory");
+		mark(e, before);
+		bound_out(e);
+	}
+}
+
 static void on_io(struct evl *l, int fd, int mask, void *arg)
 {
 	struct engine *e = arg;
-	(void)fd;
-	if (mask & EVL_READABLE) {
+	(void)l; (void)fd;
+	/* A host that opened since the last wake-up starts its session
+	 * before any of its bytes is read. */
+	host_session(e);
+	if ((mask & EVL_READABLE) && !e->lost) {
 		uint8_t buf[512];
 		size_t got = 0;
-		for (;;) {
+		while (got < READ_MAX) {
+			/* Sessions are looked at around every read: before
+			 * it, so a host that left while its bytes waited is
+			 * seen before the next host's bytes arrive, and after
+			 * it, because a host that opened between that look
+			 * and the read may have sent some of these bytes
+			 * (they are then the new session's). */
+			if (got)
+				host_session(e);
 			ssize_t n = transport_read(e->t, buf, sizeof buf);
 			if (n < 0)
-				e->lost = "read error";
+				fail(e, "read error");
 			if (n <= 0)
 				break;
 			got += (size_t)n;
+			host_session(e);
 			trace(e, "rx", buf, (size_t)n);
-			size_t before = e->out.len;
-			ups_feed(e->u, buf, (size_t)n, evl_now(l), &e->out);
-			mark(e, before);
+			feed(e, buf, (size_t)n);
 		}
 		/* A hang-up with nothing to read would wake poll forever. */
 		if ((mask & EVL_HANGUP) && !got && !e->lost)
-			e->lost = "hang-up";
-		if (e->lost) {
-			evl_unwatch(l, e->t->ops->fd(e->t));
-			evl_stop(l);
-			return;
-		}
+			fail(e, "hang-up");
 	}
+	if (e->lost)
+		return;
 	flush_out(e);
 	rearm(e);
 }
 
-/* A host opened the device: a new session starts with clean input state
- * and without output that was meant for the previous host. */
+/*
+ * Start a new host session if a host opened the device since the last
+ * look: the output still queued (and still in the pty's buffer, which the
+ * transport flushes) was meant for the previous host, and the codec
+ * forgets any partial command.  Called first at every entry point, so no
+ * byte the new host sends is read under the old session's state, and no
+ * stale byte is written after the open was seen.
+ * @return true if a session started
+ */
+static bool host_session(struct engine *e)
+{
+	struct transport_hosts h;
+	if (!e->t->ops->host_events || e->t->ops->host_events(e->t, &h) < 0)
+		return false;
+	if (h.discarded)
+		trace_note(e, "discarded", h.discarded);
+	if (h.idle)
+		trace_note(e, "host-close", 0);
+	if (h.opens <= 0)
+		return false;
+	if (e->out.len)
+		trace_note(e, "dropped", e->out.len);
+	drop_all(e);
+	if (e->out_timer)
+		evl_del_timer(e->l, e->out_timer);
+	e->out_timer = 0;
+	trace_note(e, "host-open", 0);
+	ups_host_reset(e->u);
+	return true;
+}
+
 static void on_host(struct evl *l, int fd, int mask, void *arg)
 {
 	struct engine *e = arg;
 	(void)fd; (void)mask;
-	if (e->t->ops->host_opened(e->t) > 0) {
-		/* Bytes still queued were sent before this open, by the
-		 * previous host: let them finish before the state is reset. */
-		on_io(l, e->t->ops->fd(e->t), EVL_READABLE, e);
-		if (e->trace)
-			fprintf(e->trace, "%.3f host-open\n",
-				(double)evl_now(e->l) / 1000.0);
-		ups_host_reset(e->u);
-	}
+	/* on_io looks for the open first; then reads whatever came */
+	on_io(l, e->t->ops->fd(e->t), EVL_READABLE, e);
 }
 
 struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
@@ -295,11 +419,32 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 	e->paced = p->pace || p->reply_delay_ms > 0;
 	if (t->ops->host_fd && t->ops->host_fd(t) >= 0)
 		evl_watch(l, t->ops->host_fd(t), EVL_READABLE, on_host, e);
-	ups_tick(u, evl_now(l), &e->out);
+	if (ups_tick(u, evl_now(l), &e->out) != UPS_OK) {
+		engine_free(e);
+		return NULL;
+	}
 	mark(e, 0);
 	flush_out(e);
 	rearm(e);
 	return e;
+}
+
+size_t engine_queued(const struct engine *e)
+{
+	return e->out.len;
+}
+
+void engine_poke(struct engine *e)
+{
+	host_session(e);
+	size_t before = e->out.len;
+	if (ups_tick(e->u, evl_now(e->l), &e->out) != UPS_OK)
+		fail(e, "out of memory");
+	mark(e, before);
+	if (e->lost)
+		return;
+	flush_out(e);
+	rearm(e);
 }
 
 bool engine_lost(const struct engine *e, const char **why)
@@ -320,6 +465,8 @@ void engine_free(struct engine *e)
 		evl_del_timer(e->l, e->timer);
 	if (e->out_timer)
 		evl_del_timer(e->l, e->out_timer);
+	if (e->retry_timer)
+		evl_del_timer(e->l, e->retry_timer);
 	ups_buf_free(&e->out);
 	free(e->segs);
 	free(e);

@@ -20,6 +20,7 @@ struct evl_watch {
 
 struct evl_timer {
 	long long id;
+	bool wall;      /* when is wall time, not model time */
 	uint64_t when;
 	evl_timer_fn fn;
 	void *arg;
@@ -44,14 +45,23 @@ struct real_clock {
 };
 static struct real_clock real_ctx;
 
+static double real_elapsed_ms(const struct real_clock *c)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_sec - c->t0.tv_sec) * 1000.0 +
+	       (double)(ts.tv_nsec - c->t0.tv_nsec) / 1e6;
+}
+
 static uint64_t real_now(void *ctx)
 {
 	struct real_clock *c = ctx;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double ms = (double)(ts.tv_sec - c->t0.tv_sec) * 1000.0 +
-		    (double)(ts.tv_nsec - c->t0.tv_nsec) / 1e6;
-	return (uint64_t)(ms * c->scale);
+	return (uint64_t)(real_elapsed_ms(c) * c->scale);
+}
+
+static uint64_t real_wall(void *ctx)
+{
+	return (uint64_t)real_elapsed_ms(ctx);
 }
 
 void evl_clock_real(struct evl_clock *c, double scale)
@@ -61,6 +71,7 @@ void evl_clock_real(struct evl_clock *c, double scale)
 	clock_gettime(CLOCK_MONOTONIC, &real_ctx.t0);
 	real_ctx.scale = scale;
 	c->now_ms = real_now;
+	c->wall_ms = real_wall;
 	c->ctx = &real_ctx;
 	c->scale = scale;
 }
@@ -92,6 +103,18 @@ uint64_t evl_now(const struct evl *l)
 	return l->clock.now_ms(l->clock.ctx);
 }
 
+uint64_t evl_wall(const struct evl *l)
+{
+	if (l->clock.wall_ms)
+		return l->clock.wall_ms(l->clock.ctx);
+	return l->clock.now_ms(l->clock.ctx);
+}
+
+static uint64_t timer_now(const struct evl *l, bool wall)
+{
+	return wall ? evl_wall(l) : evl_now(l);
+}
+
 enum ups_rc evl_watch(struct evl *l, int fd, int mask, evl_fd_fn fn, void *arg)
 {
 	for (size_t i = 0; i < l->nw; i++)
@@ -120,8 +143,8 @@ void evl_unwatch(struct evl *l, int fd)
 		}
 }
 
-long long evl_add_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
-			void *arg)
+static long long add_timer(struct evl *l, bool wall, int64_t delay_ms,
+			   evl_timer_fn fn, void *arg)
 {
 	if (l->nt == l->capt) {
 		size_t cap = l->capt ? l->capt * 2 : 8;
@@ -134,9 +157,21 @@ long long evl_add_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
 	if (delay_ms < 0)
 		delay_ms = 0;
 	long long id = ++l->next_id;
-	l->t[l->nt++] = (struct evl_timer){ id, evl_now(l) + (uint64_t)delay_ms,
-					    fn, arg };
+	l->t[l->nt++] = (struct evl_timer){
+		id, wall, timer_now(l, wall) + (uint64_t)delay_ms, fn, arg };
 	return id;
+}
+
+long long evl_add_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
+			void *arg)
+{
+	return add_timer(l, false, delay_ms, fn, arg);
+}
+
+long long evl_add_wall_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
+			     void *arg)
+{
+	return add_timer(l, true, delay_ms, fn, arg);
 }
 
 void evl_del_timer(struct evl *l, long long id)
@@ -150,11 +185,12 @@ void evl_del_timer(struct evl *l, long long id)
 
 static void run_timers(struct evl *l)
 {
-	uint64_t now = evl_now(l);
+	uint64_t now_model = evl_now(l), now_wall = evl_wall(l);
 	/* Callbacks may add or delete timers: restart the scan after each. */
 	for (bool again = true; again;) {
 		again = false;
 		for (size_t i = 0; i < l->nt; i++) {
+			uint64_t now = l->t[i].wall ? now_wall : now_model;
 			if (l->t[i].when > now)
 				continue;
 			struct evl_timer t = l->t[i];
@@ -176,10 +212,12 @@ static void run_timers(struct evl *l)
 enum ups_rc evl_run_once(struct evl *l, int max_wait_ms)
 {
 	int timeout = max_wait_ms;
-	uint64_t now = evl_now(l);
+	uint64_t now_model = evl_now(l), now_wall = evl_wall(l);
 	for (size_t i = 0; i < l->nt; i++) {
+		uint64_t now = l->t[i].wall ? now_wall : now_model;
 		uint64_t d = l->t[i].when > now ? l->t[i].when - now : 0;
-		double wall = ceil((double)d / l->clock.scale);
+		double wall = l->t[i].wall ? (double)d
+					   : ceil((double)d / l->clock.scale);
 		int w = wall > 60000 ? 60000 : (int)wall;
 		if (timeout < 0 || w < timeout)
 			timeout = w;

@@ -8,6 +8,8 @@
 #include "upssim/transport.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,14 @@ struct tty_transport {
 	int fd;        /* what we read and write: pty master or the tty */
 	int hold_fd;   /* pty: our own slave descriptor, -1 otherwise */
 	int ino_fd;    /* pty: inotify on the slave, to see hosts open it */
+	int hosts;     /* pty: host descriptors open on the slave now */
+	unsigned baud;
+	/* pty: input read aside when the last host left (see host_events),
+	 * served before the descriptor by tty_read */
+	uint8_t pend[16 * 1024];
+	size_t npend, pend_off;
+	bool restore;  /* tty: put `saved` back when done */
+	struct termios saved;
 };
 
 static speed_t baud_const(unsigned baud)
@@ -66,7 +76,16 @@ static ssize_t io_result(ssize_t n)
 
 static ssize_t tty_read(struct transport *t, void *buf, size_t len)
 {
-	return io_result(read(((struct tty_transport *)t)->fd, buf, len));
+	struct tty_transport *tt = (struct tty_transport *)t;
+	if (tt->npend) {
+		size_t k = tt->npend - tt->pend_off < len ? tt->npend - tt->pend_off : len;
+		memcpy(buf, tt->pend + tt->pend_off, k);
+		tt->pend_off += k;
+		if (tt->pend_off == tt->npend)
+			tt->npend = tt->pend_off = 0;
+		return (ssize_t)k;
+	}
+	return io_result(read(tt->fd, buf, len));
 }
 
 static ssize_t tty_write(struct transport *t, const void *buf, size_t len)
@@ -79,11 +98,37 @@ static int tty_fd(const struct transport *t)
 	return ((const struct tty_transport *)t)->fd;
 }
 
+/* The link at @p link points to a pseudo-terminal slave: made by us or by
+ * another simulator (maybe one that was killed).  @p target gets it. */
+static bool pty_link(const char *link, char *target, size_t len)
+{
+	ssize_t n = readlink(link, target, len - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strncmp(target, "/dev/pts/", 9) == 0;
+}
+
+/* Remove the link only while it is ours: it still points to our pty.  A
+ * file or another simulator's link put there since stays. */
+static void remove_link(struct transport *t)
+{
+	char target[sizeof t->path];
+	if (t->link[0] && pty_link(t->link, target, sizeof target) &&
+	    strcmp(target, t->path) == 0)
+		unlink(t->link);
+	t->link[0] = '\0';
+}
+
 static void tty_close(struct transport *t)
 {
 	struct tty_transport *tt = (struct tty_transport *)t;
-	if (t->link[0])
-		unlink(t->link);
+	remove_link(t);
+	if (tt->restore && tt->fd >= 0) {
+		/* leave the port as we found it (tio's tty_disconnect) */
+		tcdrain(tt->fd);
+		tcsetattr(tt->fd, TCSANOW, &tt->saved);
+	}
 	if (tt->hold_fd >= 0)
 		close(tt->hold_fd);
 	if (tt->ino_fd >= 0)
@@ -98,30 +143,142 @@ static int pty_host_fd(const struct transport *t)
 	return ((const struct tty_transport *)t)->ino_fd;
 }
 
-static int pty_host_opened(struct transport *t)
+/*
+ * Host sessions, from inotify on the slave: IN_OPEN and IN_CLOSE tell when
+ * hosts come and go.  When the last host has gone and no host has opened
+ * since, everything waiting in the master's input was sent by hosts that
+ * are gone: it is discarded, so none of it is read as the next host's
+ * command (a host that died in the middle of "@1" or of a flood).  When
+ * the close and the next open are seen together (the simulator was not
+ * scheduled in between), bytes the old host left in the kernel cannot be
+ * told from the new host's: they are read in the new session.
+ */
+/* Read the inotify events waiting now into @p h; @p left is set if the
+ * last host closed, @p reopened if a host opened after that. */
+static void take_events(struct tty_transport *tt, struct transport_hosts *h,
+			bool *left, bool *reopened)
 {
-	struct tty_transport *tt = (struct tty_transport *)t;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int opens = 0;
 	ssize_t n;
 	while ((n = read(tt->ino_fd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
-			if (ev->mask & IN_OPEN)
-				opens++;
+			if (ev->mask & (IN_OPEN | IN_Q_OVERFLOW)) {
+				/* an overflow lost events: count it as a new
+				 * session, the safe side */
+				h->opens++;
+				tt->hosts++;
+				*reopened = true;
+			}
+			if (ev->mask & IN_CLOSE) {
+				if (tt->hosts > 0)
+					tt->hosts--;
+				if (tt->hosts == 0) {
+					*left = true;
+					*reopened = false;
+				}
+			}
 			p += sizeof *ev + ev->len;
 		}
 	}
-	/* Output queued for the previous host stays: hosts flush on open
-	 * (NUT and apcupsd do), and flushing here could eat a reply the new
-	 * host has already asked for. */
-	return opens;
+}
+
+static int pty_host_events(struct transport *t, struct transport_hosts *h)
+{
+	struct tty_transport *tt = (struct tty_transport *)t;
+	bool left = false, reopened = false;
+	*h = (struct transport_hosts){ 0 };
+	take_events(tt, h, &left, &reopened);
+	/* Everything readable now was sent by hosts that have gone, as long
+	 * as nobody opened since (a new host writes only after its IN_OPEN
+	 * is queued).  It is read aside, not flushed (tcflush on a pty
+	 * master's input can leave it deaf to the next host, seen on Linux
+	 * 6.x), and dropped unless a host opened while it was being read:
+	 * then it may hold that host's first bytes and is kept as input. */
+	if (left && !reopened && tt->npend == 0) {
+		ssize_t n;
+		while (tt->npend < sizeof tt->pend &&
+		       (n = read(tt->fd, tt->pend + tt->npend,
+				 sizeof tt->pend - tt->npend)) > 0)
+			tt->npend += (size_t)n;
+		bool left2 = false;
+		take_events(tt, h, &left2, &reopened);
+		if (!reopened) {
+			h->discarded = tt->npend;
+			tt->npend = 0;
+		}
+	}
+	/* Bytes still waiting in the slave's input queue were written for an
+	 * earlier host.  The caller handles the open before it reads any
+	 * byte of the new session, so no reply to it has been written yet. */
+	if (h->opens)
+		tcflush(tt->hold_fd, TCIFLUSH);
+	/* The last host is gone: the terminal settings it left (ECHO would
+	 * make the unit talk to itself) do not carry over to the next one.
+	 * Only when nobody opened since, not to undo a new host's setup. */
+	if (left && !reopened) {
+		set_raw(tt->hold_fd, tt->baud);
+		h->idle = true;
+	}
+	return h->opens;
+}
+
+/* Printable copy of a path for messages: control bytes become '?'. */
+static const char *shown(const char *in, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < len; i++)
+		buf[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7F) ? '?' : in[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Make @p link point to @p target.  Only a link that points to a pty (left
+ * by an earlier or another simulator) is replaced, atomically by rename;
+ * anything else at the path is the user's and stays. */
+static int make_link(const char *target, const char *link, char *err,
+		     size_t errlen)
+{
+	char old[256], a[256], b[256];
+	struct stat st;
+	if (lstat(link, &st) < 0) {
+		if (errno == ENOENT && symlink(target, link) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: symlink: %s", shown(link, a, sizeof a),
+			 strerror(errno));
+		return -1;
+	}
+	if (!S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a symlink: not replacing it",
+			 shown(link, a, sizeof a));
+		return -1;
+	}
+	if (!pty_link(link, old, sizeof old)) {
+		snprintf(err, errlen, "%s is a symlink to %s, not to a pty: "
+			 "not replacing it", shown(link, a, sizeof a),
+			 shown(old, b, sizeof b));
+		return -1;
+	}
+	char tmp[sizeof old + 32];
+	int n = snprintf(tmp, sizeof tmp, "%s.upssim-%ld", link, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		snprintf(err, errlen, "%s: link path too long", shown(link, a, sizeof a));
+		return -1;
+	}
+	unlink(tmp);
+	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+		snprintf(err, errlen, "%s: cannot replace the link: %s",
+			 shown(link, a, sizeof a), strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 static const struct transport_ops pty_ops = {
 	.name = "pty", .read = tty_read, .write = tty_write, .fd = tty_fd,
 	.close = tty_close, .host_fd = pty_host_fd,
-	.host_opened = pty_host_opened,
+	.host_events = pty_host_events,
 };
 static const struct transport_ops tty_ops = {
 	.name = "tty", .read = tty_read, .write = tty_write, .fd = tty_fd,
@@ -138,7 +295,7 @@ enum ups_rc transport_pty_open(const struct pty_options *o,
 	tt->base.ops = &pty_ops;
 	tt->hold_fd = -1;
 	tt->ino_fd = -1;
-	tt->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	tt->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (tt->fd < 0 || grantpt(tt->fd) < 0 || unlockpt(tt->fd) < 0 ||
 	    ptsname_r(tt->fd, tt->base.path, sizeof tt->base.path) != 0) {
 		snprintf(err, errlen, "cannot create a pseudo-terminal: %s",
@@ -147,8 +304,9 @@ enum ups_rc transport_pty_open(const struct pty_options *o,
 	}
 	/* Holding a slave descriptor keeps the master from seeing a hang-up
 	 * when the host closes the port, so hosts can reopen at will. */
-	tt->hold_fd = open(tt->base.path, O_RDWR | O_NOCTTY | O_NONBLOCK);
-	if (tt->hold_fd < 0 || set_raw(tt->hold_fd, o->baud ? o->baud : 2400) < 0) {
+	tt->baud = o->baud ? o->baud : 2400;
+	tt->hold_fd = open(tt->base.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (tt->hold_fd < 0 || set_raw(tt->hold_fd, tt->baud) < 0) {
 		snprintf(err, errlen, "%s: cannot configure: %s", tt->base.path,
 			 strerror(errno));
 		goto fail;
@@ -156,7 +314,8 @@ enum ups_rc transport_pty_open(const struct pty_options *o,
 	/* Watch for hosts opening the slave; our own open came before. */
 	tt->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (tt->ino_fd >= 0 &&
-	    inotify_add_watch(tt->ino_fd, tt->base.path, IN_OPEN) < 0) {
+	    inotify_add_watch(tt->ino_fd, tt->base.path,
+			      IN_OPEN | IN_CLOSE) < 0) {
 		close(tt->ino_fd);
 		tt->ino_fd = -1;
 	}
@@ -174,21 +333,8 @@ enum ups_rc transport_pty_open(const struct pty_options *o,
 			snprintf(err, errlen, "%s: link path too long", o->link);
 			goto fail;
 		}
-		struct stat st;
-		if (lstat(o->link, &st) == 0) {
-			if (!S_ISLNK(st.st_mode)) {
-				snprintf(err, errlen,
-					 "%s exists and is not a symlink: not replacing it",
-					 o->link);
-				goto fail;
-			}
-			unlink(o->link); /* a stale link from an earlier run */
-		}
-		if (symlink(tt->base.path, o->link) < 0) {
-			snprintf(err, errlen, "%s: symlink: %s", o->link,
-				 strerror(errno));
+		if (make_link(tt->base.path, o->link, err, errlen) < 0)
 			goto fail;
-		}
 		snprintf(tt->base.link, sizeof tt->base.link, "%s", o->link);
 	}
 	*out = &tt->base;
@@ -209,17 +355,21 @@ enum ups_rc transport_tty_open(const char *path, unsigned baud,
 	tt->hold_fd = -1;
 	tt->ino_fd = -1;
 	snprintf(tt->base.path, sizeof tt->base.path, "%s", path);
-	tt->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	char shown_path[256];
+	shown(path, shown_path, sizeof shown_path);
+	tt->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (tt->fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", shown_path, strerror(errno));
 		goto fail;
 	}
 	if (!isatty(tt->fd)) {
-		snprintf(err, errlen, "%s: not a terminal device", path);
+		snprintf(err, errlen, "%s: not a terminal device", shown_path);
 		goto fail;
 	}
+	if (tcgetattr(tt->fd, &tt->saved) == 0)
+		tt->restore = true;
 	if (set_raw(tt->fd, baud ? baud : 2400) < 0) {
-		snprintf(err, errlen, "%s: cannot configure: %s", path,
+		snprintf(err, errlen, "%s: cannot configure: %s", shown_path,
 			 strerror(errno));
 		goto fail;
 	}

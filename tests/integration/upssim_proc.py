@@ -21,9 +21,16 @@ SRC = os.environ.get("UPSSIM_SOURCE_DIR",
 class Sim:
     """A running upssim process and a host-side handle on its pty."""
 
-    def __init__(self, *args, ready_timeout=10.0):
+    def __init__(self, *args, ready_timeout=10.0, stderr_path=None):
+        """stderr_path: send stderr (the -v trace) to this file instead of
+        a pipe, for traces too long to sit unread in a pipe."""
+        self.stderr_path = stderr_path
+        err = open(stderr_path, "wb") if stderr_path else subprocess.PIPE
         self.proc = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=err)
+        if stderr_path:
+            err.close()
+        self.err_pos = 0
         self.fd = None
         self.banner = []
         self.path = self._read_line(ready_timeout)
@@ -45,6 +52,43 @@ class Sim:
             if c == b"\n":
                 return buf.decode()
             buf += c
+        return None
+
+    def new_stderr(self):
+        """Lines written to stderr_path since the last call."""
+        with open(self.stderr_path, "rb") as f:
+            f.seek(self.err_pos)
+            data = f.read()
+        cut = data.rfind(b"\n") + 1
+        self.err_pos += cut
+        return data[:cut].decode(errors="replace").splitlines()
+
+    def wait_stderr(self, needle, timeout=5.0):
+        """Read stderr (the -v trace) until a line containing `needle`."""
+        if self.stderr_path:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                for line in self.new_stderr():
+                    if needle in line:
+                        return line
+                time.sleep(0.005)
+            return None
+        err = self.proc.stderr
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([err], [], [], deadline - time.monotonic())
+            if not r:
+                break
+            ch = os.read(err.fileno(), 1)
+            if not ch:
+                break
+            if ch == b"\n":
+                if needle.encode() in line:
+                    return line.decode(errors="replace")
+                line = b""
+            else:
+                line += ch
         return None
 
     def read_banner(self, lines, timeout=5.0):
@@ -129,9 +173,13 @@ class Sim:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        err = self.proc.stderr.read().decode(errors="replace")
+        if self.stderr_path:
+            with open(self.stderr_path, "rb") as f:
+                err = f.read().decode(errors="replace")
+        else:
+            err = self.proc.stderr.read().decode(errors="replace")
+            self.proc.stderr.close()
         self.proc.stdout.close()
-        self.proc.stderr.close()
         return err
 
     def __enter__(self):
@@ -161,7 +209,10 @@ class Check:
             print("FAIL: %s" % what, flush=True)
 
     def eq(self, got, want, what):
-        self(got == want, "%s: got %r, want %r" % (what, got, want))
+        def short(v):
+            r = repr(v)
+            return r if len(r) <= 200 else r[:120] + "...(%d chars)..." % len(r) + r[-60:]
+        self(got == want, "%s: got %s, want %s" % (what, short(got), short(want)))
 
     def done(self):
         print("%s: %d passed, %d failed" % (self.name, self.ok, self.bad))
