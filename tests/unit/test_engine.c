@@ -214,9 +214,199 @@ static void test_paced_clean(void **st)
 	run_with_plan(plan, 1, true);
 }
 
+/* ---- anomalies: floods, host sessions, the wire clock ---------------- */
+
+/* A transport whose host never reads (every write refused until `accept`),
+ * and whose host opens are announced through a pipe. */
+struct fake_host {
+	struct transport base;
+	int fd, ev_rd;
+	bool accept;
+	struct ups_buf sink;
+};
+
+static ssize_t h_read(struct transport *t, void *buf, size_t len)
+{
+	ssize_t n = read(((struct fake_host *)t)->fd, buf, len);
+	return n < 0 ? 0 : n;
+}
+
+static ssize_t h_write(struct transport *t, const void *buf, size_t len)
+{
+	struct fake_host *f = (struct fake_host *)t;
+	if (!f->accept)
+		return 0;
+	ups_buf_append(&f->sink, buf, len);
+	return (ssize_t)len;
+}
+
+static int h_fd(const struct transport *t)
+{
+	return ((const struct fake_host *)t)->fd;
+}
+
+static int h_host_fd(const struct transport *t)
+{
+	return ((const struct fake_host *)t)->ev_rd;
+}
+
+static int h_events(struct transport *t, struct transport_hosts *h)
+{
+	char c[64];
+	ssize_t n = read(((struct fake_host *)t)->ev_rd, c, sizeof c);
+	*h = (struct transport_hosts){ .opens = n > 0 ? (int)n : 0 };
+	return h->opens;
+}
+
+static const struct transport_ops host_ops = {
+	.name = "fake-host", .read = h_read, .write = h_write, .fd = h_fd,
+	.close = f_close, .host_fd = h_host_fd, .host_events = h_events,
+};
+
+struct rig {
+	struct ups_profile p;
+	int sv[2], ev[2];
+	struct fake_host f;
+	struct vclock vc;
+	struct evl *l;
+	struct ups *u;
+	struct engine *e;
+};
+
+static void rig_up(struct rig *r)
+{
+	struct ups_diag d;
+	memset(r, 0, sizeof *r);
+	assert_int_equal(prof_load(PROF_DEFAULT_NAME, &r->p, &d), UPS_OK);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, r->sv), 0);
+	assert_int_equal(pipe(r->ev), 0);
+	fcntl(r->sv[0], F_SETFL, O_NONBLOCK);
+	fcntl(r->sv[1], F_SETFL, O_NONBLOCK);
+	fcntl(r->ev[0], F_SETFL, O_NONBLOCK);
+	r->f = (struct fake_host){ .base = { .ops = &host_ops }, .fd = r->sv[0],
+				   .ev_rd = r->ev[0] };
+	struct evl_clock clock = { .now_ms = vnow, .ctx = &r->vc, .scale = 1 };
+	r->l = evl_new(&clock);
+	r->u = ups_new(&r->p, 0);
+	r->e = engine_new(r->l, &r->f.base, r->u, NULL);
+	assert_non_null(r->e);
+}
+
+static void rig_down(struct rig *r)
+{
+	engine_free(r->e);
+	evl_free(r->l);
+	ups_free(r->u);
+	ups_buf_free(&r->f.sink);
+	close(r->sv[0]); close(r->sv[1]); close(r->ev[0]); close(r->ev[1]);
+}
+
+/* A host floods queries and never reads: whatever the input, the output
+ * queue stays bounded where it is filled, and one wake-up reads a bounded
+ * amount (the loop keeps turning for timers and signals). */
+static void test_flood_bounded(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_up(&r);
+	static const char q[] = "\x1aQfjB";
+	char chunk[4096];
+	for (size_t i = 0; i < sizeof chunk; i++)
+		chunk[i] = q[i % (sizeof q - 1)];
+	assert_int_equal(write(r.sv[1], "Y", 1), 1);
+	size_t sent = 0, most = 0;
+	int wakes = 0;
+	while (sent < (1u << 20) && wakes < 100000) {
+		ssize_t n = write(r.sv[1], chunk, sizeof chunk);
+		if (n > 0)
+			sent += (size_t)n;
+		evl_run_once(r.l, 0);
+		wakes++;
+		if (engine_queued(r.e) > most)
+			most = engine_queued(r.e);
+	}
+	assert_true(sent >= (1u << 20));
+	/* 64 KiB plus at most one 16-byte piece of the longest reply */
+	assert_true(most <= 64 * 1024 + 16 * UPS_REPLY_MAX);
+	assert_true(most >= 60 * 1024); /* it did fill: the bound was hit */
+	assert_false(engine_lost(r.e, NULL));
+	rig_down(&r);
+}
+
+/* Host A leaves "@1" pending and replies nobody read; host B opens and its
+ * "Y" is already waiting when the loop wakes: B's session starts before
+ * its byte is read, and B receives exactly SM. */
+static void test_new_session_is_clean(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_up(&r);
+	assert_int_equal(write(r.sv[1], "YQQQfjB@1", 9), 9);
+	for (int i = 0; i < 8; i++)
+		evl_run_once(r.l, 0);
+	assert_true(engine_queued(r.e) > 0); /* A's replies, unread */
+	r.vc.now = 100;
+	assert_int_equal(write(r.ev[1], "o", 1), 1); /* B opens ... */
+	assert_int_equal(write(r.sv[1], "Y", 1), 1); /* ... and sends Y */
+	r.f.accept = true;
+	for (int i = 0; i < 8; i++)
+		evl_run_once(r.l, 0);
+	assert_int_equal(r.f.sink.len, 4);
+	assert_memory_equal(r.f.sink.data, "SM\r\n", 4);
+	rig_down(&r);
+}
+
+/* Model time runs 100 times faster than the wire: K, 20 ms of wall time,
+ * K is still a press too early, however far model time moved. */
+struct vclock2 {
+	uint64_t model, wall;
+};
+static uint64_t v2_model(void *ctx) { return ((struct vclock2 *)ctx)->model; }
+static uint64_t v2_wall(void *ctx) { return ((struct vclock2 *)ctx)->wall; }
+
+static void test_wire_timers_real_time(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_up(&r);
+	engine_free(r.e);
+	evl_free(r.l);
+	struct vclock2 c2 = { 0, 0 };
+	struct evl_clock clock = { .now_ms = v2_model, .wall_ms = v2_wall,
+				   .ctx = &c2, .scale = 100 };
+	r.l = evl_new(&clock);
+	r.e = engine_new(r.l, &r.f.base, r.u, NULL);
+	r.f.accept = true;
+	assert_int_equal(write(r.sv[1], "YK", 2), 2);
+	evl_run_once(r.l, 0);
+	c2.wall += 20;
+	c2.model += 2000; /* far past the 1.2 s two-press gap in model time */
+	assert_int_equal(write(r.sv[1], "K", 1), 1);
+	evl_run_once(r.l, 0);
+	c2.wall += 1000;
+	c2.model += 100000; /* past any shutdown delay */
+	evl_run_once(r.l, 0);
+	struct ups_status s;
+	ups_get_status(r.u, c2.model, &s);
+	assert_true(s.output_on);
+	assert_int_equal(r.f.sink.len, 4); /* SM only: the K pair was ignored */
+	/* and the pair is accepted when the wall gap is long enough */
+	assert_int_equal(write(r.sv[1], "K", 1), 1);
+	evl_run_once(r.l, 0);
+	c2.wall += 1600;
+	c2.model += 160000;
+	assert_int_equal(write(r.sv[1], "K", 1), 1);
+	evl_run_once(r.l, 0);
+	assert_true(r.f.sink.len > 4);
+	rig_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flood_bounded),
+		cmocka_unit_test(test_new_session_is_clean),
+		cmocka_unit_test(test_wire_timers_real_time),
 		cmocka_unit_test(test_clean_transport),
 		cmocka_unit_test(test_short_writes),
 		cmocka_unit_test(test_eagain_and_short),
