@@ -4,10 +4,11 @@
  * every multi-byte rule of the wire (ULS §3): the two-press commands
  * K..K, Z..Z and ^N..^N, `@ddd`, the Edit modifier `-` (and `+`/`-` after
  * `>`), and the direct entry that follows an accepted `-` after `c`/`x`
- * (8 characters) or `I` (2 hex digits).  It never decides whether a
- * command is supported or allowed: the dispatcher does, and tells the
- * codec when a direct entry may start (codec_begin_entry) or when a
- * first press must be forgotten (codec_cancel).
+ * (8 characters, the text ending at the first CR) or `I` (2 hex digits).
+ * It never decides whether a command is supported or allowed, nor what an
+ * entry's text may contain: the dispatcher does, and tells the codec when
+ * a direct entry may start (codec_begin_entry) or when a first press must
+ * be forgotten (codec_cancel).
  */
 #ifndef UPSSIM_CODEC_H
 #define UPSSIM_CODEC_H
@@ -28,7 +29,10 @@ enum codec_ev_type {
 	CODEC_EV_AT,         /**< `@` followed by 3 digits; .value = ddd */
 	CODEC_EV_EDIT,       /**< `-` or (after `>`) `+`; .cmd = edit byte,
 	                          .target = the command it edits (0 if none) */
-	CODEC_EV_ENTRY,      /**< direct entry complete; .target, .text/.len */
+	CODEC_EV_ENTRY,      /**< direct entry complete; .target, .text/.len:
+	                          c/x: the bytes before the first CR (may hold
+	                          any byte, NUL included: use .len); I: the
+	                          2 hex digits */
 	CODEC_EV_AT_START,   /**< `@` seen, digits awaited (no reply yet) */
 };
 

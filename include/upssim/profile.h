@@ -33,6 +33,14 @@ enum ups_family {
 #define PROF_MAX_DUMP_EXTRA 12 /* ULS p.15 example: 9 other-locale items */
 #define PROF_MAX_TEXT (1024 * 1024) /* bytes in one profile document */
 
+/*
+ * UPS-Link alert characters (ULS p.24-25, protocol-facts §5) and `|`/`&`:
+ * NUT and apcupsd pull these out of every reply (protocol-facts §6), so a
+ * value containing one reaches the client mangled.  Printable strings in a
+ * profile may not contain them, nor may the c/x text a host types.
+ */
+#define PROF_ALERT_CHARS "!$%+#?=*|&"
+
 /** One EEPROM-backed setting that `-` cycles through (ULS p.15-22). */
 struct prof_enum {
 	bool present;        /**< profile gives a list for this command */
@@ -95,6 +103,8 @@ struct ups_profile {
 	bool s_on_line_ok;         /**< S honoured on line (default: NA) */
 	uint8_t dip;               /**< 7 register (bits 3..0 = switches 1..4) */
 	uint8_t dip_edit_mask;     /**< dip bits that forbid `-` (0x0F; 0x0E old) */
+	bool entry_hyphen_refused; /**< c/x entry text with `-` answers NO */
+	bool entry_pad_spaces;     /**< c/x entry padded to 8 with spaces */
 	uint32_t two_press_gap_ms; /**< min gap between presses of K/Z/^N */
 	uint32_t entry_timeout_ms; /**< max gap inside @ddd / c / x / I entry */
 	uint32_t selftest_ms;      /**< W duration (8 s) */

@@ -35,10 +35,17 @@
 #define EDIT_PACKS_CMD '>'
 
 /* Direct entry after `-`: `I` takes 2 hex digits, invalid hex ignored
- * (ULS p.29-30); `c`/`x` take 8 characters, `-` not allowed in the text
- * (ULS p.16-18). */
+ * (ULS p.29-30).  `c`/`x` take 8 characters and the UPS answers after the
+ * 8th (ULS p.16-18); every byte counts, `-` included: ULS tells the host
+ * not to type one, but a real SU3000RM carries the ID "s0-ups0" (NUT-DDL),
+ * and skipping it left the entry open to swallow the host's next command.
+ * The text ends at the first CR: NUT pads what it types to 8 with CRs
+ * (protocol-facts §6.1) and the unit reads back "s0-ups0", not the
+ * padding.  The CR ends the text, not the entry, so NUT's remaining
+ * padding CRs are never read as commands.  What the text may contain is
+ * the model's decision (docs/profiles.md, "Direct entry"). */
 #define ENTRY_HEX_TARGET 'I'
-#define ENTRY_FORBIDDEN '-'
+#define ENTRY_TEXT_END '\r'
 
 static bool is_two_press(uint8_t b)
 {
@@ -91,24 +98,30 @@ static bool emit(struct codec_event *ev, enum codec_ev_type type,
 }
 
 /* Inside a direct entry: collect or ignore @b; the entry completes after
- * entry_need counted bytes.  Always consumes the byte. */
+ * entry_need counted bytes, and its event carries the text (for c/x the
+ * bytes before the first CR).  Always consumes the byte. */
 static bool feed_entry(struct codec *c, uint8_t b, uint64_t t_ms,
 		       struct codec_event *ev)
 {
-	bool counts = c->entry_target == ENTRY_HEX_TARGET ?
-			      is_hex(b) : b != ENTRY_FORBIDDEN;
+	bool hex = c->entry_target == ENTRY_HEX_TARGET;
 
-	if (!counts)
+	if (hex && !is_hex(b))
 		return false;
 	c->entry[c->entry_len++] = (char)b;
 	c->entry[c->entry_len] = '\0';
 	if (c->entry_len < c->entry_need)
 		return false;
 
+	size_t len = c->entry_len;
+	const char *end = hex ? NULL : memchr(c->entry, ENTRY_TEXT_END, len);
+
+	if (end)
+		len = (size_t)(end - c->entry);
 	emit(ev, CODEC_EV_ENTRY, 0, t_ms);
 	ev->target = c->entry_target;
-	memcpy(ev->text, c->entry, c->entry_len + 1);
-	ev->len = c->entry_len;
+	memcpy(ev->text, c->entry, len);
+	ev->text[len] = '\0';
+	ev->len = len;
 	clear_entry(c);
 	return true;
 }

@@ -1377,22 +1377,53 @@ UPS_HANDLER(h_setting)
 	reply_str(r, v ? v : "NO"); /* e.g. Matrix answers NO to l and e */
 }
 
-static void entry_text(const struct codec_event *ev, char out[9])
+/*
+ * c / x direct entry (docs/profiles.md, "Direct entry").  The codec hands
+ * over the text before the first CR (NUT pads with CRs, apcupsd with
+ * spaces).  The text follows the profile loader's rule for
+ * identity.ups_id / battery_date: printable ASCII without UPS-Link alert
+ * characters (PROF_ALERT_CHARS; hosts pull those out of every reply as
+ * alerts), and, with behaviour.entry_hyphen: refuse, no `-` (ULS p.17-18).
+ * Anything else refuses the whole entry with NO, the reply of a refused
+ * edit (ULS p.16): the old value stays and NUT and apcupsd report the
+ * failure.  The date's format is not checked: no source says a unit does,
+ * and NUT types dates such as "11/6/03".
+ */
+static bool entry_text_ok(const struct ups *u, const struct codec_event *ev)
 {
-	/* NUT pads with CR, apcupsd with spaces: both mean "blank" */
-	for (size_t i = 0; i < 8; i++) {
-		char c = i < ev->len ? ev->text[i] : ' ';
-		out[i] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
+	for (size_t i = 0; i < ev->len; i++) {
+		uint8_t b = (uint8_t)ev->text[i];
+		if (b < 0x20 || b > 0x7E || strchr(PROF_ALERT_CHARS, b))
+			return false;
+		if (b == '-' && u->p->entry_hyphen_refused)
+			return false;
 	}
-	out[8] = '\0';
+	return true;
+}
+
+/* Store an accepted entry in @p dst (9 bytes): as typed, or padded to 8
+ * with spaces under behaviour.entry_pad: spaces (the ULS p.17 field). */
+static void entry_store(struct ups *u, const struct codec_event *ev,
+			char dst[9], uint64_t now, struct ups_reply *r)
+{
+	if (!entry_text_ok(u, ev)) {
+		reply_str(r, "NO");
+		return;
+	}
+	size_t n = ev->len < 8 ? ev->len : 8;
+	memcpy(dst, ev->text, n);
+	if (u->p->entry_pad_spaces)
+		for (; n < 8; n++)
+			dst[n] = ' ';
+	dst[n] = '\0';
+	eeprom_changed(u, now);
+	reply_str(r, "OK");
 }
 
 UPS_HANDLER(h_ups_id)
 {
 	if (ev->type == CODEC_EV_ENTRY) {
-		entry_text(ev, u->ups_id);
-		eeprom_changed(u, now);
-		reply_str(r, "OK");
+		entry_store(u, ev, u->ups_id, now, r);
 		return;
 	}
 	reply_str(r, u->ups_id);
@@ -1401,9 +1432,7 @@ UPS_HANDLER(h_ups_id)
 UPS_HANDLER(h_batt_date)
 {
 	if (ev->type == CODEC_EV_ENTRY) {
-		entry_text(ev, u->batt_date);
-		eeprom_changed(u, now);
-		reply_str(r, "OK");
+		entry_store(u, ev, u->batt_date, now, r);
 		return;
 	}
 	reply_str(r, u->batt_date);

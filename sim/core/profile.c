@@ -30,12 +30,8 @@
 #define MAX_CMDSET 256
 #define MAX_EXTRAS ((int)(sizeof ((struct ups_profile *)0)->extras / \
 			  sizeof ((struct ups_profile *)0)->extras[0]))
-/*
- * UPS-Link alert characters (ULS p.24-25, protocol-facts §5) and `|`/`&`:
- * NUT and apcupsd pull these out of every reply (protocol-facts §6), so a
- * value containing one would reach the client mangled.
- */
-#define ALERT_CHARS "!$%+#?=*|&"
+/* UPS-Link alert characters: see PROF_ALERT_CHARS in profile.h */
+#define ALERT_CHARS PROF_ALERT_CHARS
 
 static const char family_list[] = "smart-ups-old, smart-ups-2g, smart-ups-3g, "
 				  "matrix-ups, smart-ups-vs, back-ups-pro";
@@ -471,6 +467,10 @@ static const struct field behaviour_f[] = {
 	F("s_on_line", T_FLAG2, s_on_line_ok, .choices = "NA|OK"),
 	F("dip", T_U8, dip, .lo = 0, .hi = 255),
 	F("dip_edit_mask", T_U8, dip_edit_mask, .lo = 0, .hi = 255),
+	/* c/x direct entry (docs/profiles.md "Direct entry") */
+	F("entry_hyphen", T_FLAG2, entry_hyphen_refused,
+	  .choices = "store|refuse"),
+	F("entry_pad", T_FLAG2, entry_pad_spaces, .choices = "none|spaces"),
 };
 
 static const struct field timing_f[] = {

@@ -3,7 +3,7 @@
  * Each test feeds bytes with explicit timestamps and checks the events and
  * the codec state they leave behind: plain commands, the two-press rule of
  * K/Z/^N, `@ddd`, the Edit modifier, direct entry for c/x/I with the NUT
- * (CR, 50 ms) and apcupsd (space, 1 s) pacing, timeouts, cancel/reset, and
+ * (CR, 50 ms) and apcupsd (space, 1 s) pacing and padding, timeouts, cancel/reset, and
  * hostile clocks (backwards, near UINT64_MAX).
  */
 #include <stdarg.h>
@@ -585,8 +585,9 @@ static void test_entry_c_nut_cr_padding(void **state)
 	ev = feed_paced(&c, "UPS1\r\r\r\r", 8, 300, 50);
 	assert_int_equal(ev.type, CODEC_EV_ENTRY);
 	assert_int_equal(ev.target, 'c');
-	assert_int_equal(ev.len, 8);
-	assert_memory_equal(ev.text, "UPS1\r\r\r\r", 9);
+	/* the text ends at the first CR; the padding is not text */
+	assert_int_equal(ev.len, 4);
+	assert_memory_equal(ev.text, "UPS1\0\0\0\0", 9);
 	assert_int_equal(ev.t_ms, 300 + 7 * 50);
 	assert_idle(&c);
 	assert_int_equal(c.entry_len, 0);
@@ -633,23 +634,108 @@ static void test_entry_bytes_not_interpreted(void **state)
 	assert_int_equal(c.last_cmd, '>');
 }
 
-/* "-" is not allowed in c/x (ULS p.16-18): it is skipped, not counted. */
-static void test_entry_hyphen_ignored(void **state)
+/* Regression: NUT 2.8.0 `upsrw -s ups.id=s0-ups0` (a real SU3000RM
+ * carries this ID, NUT-DDL) sends `c`, `-`, then "s0-ups0" padded with one
+ * CR.  The codec used to skip the `-`, so the entry still waited for an
+ * 8th byte and swallowed the host's next command (`x` 3 s later).  A `-`
+ * inside c/x text is an ordinary character that counts. */
+static void test_entry_hyphen_counts(void **state)
 {
 	(void)state;
 	struct codec c;
 	struct codec_event ev;
 
-	codec_init(&c, &cfg_default);
-	codec_begin_entry(&c, 'x', 8);
-	ev = feed_paced(&c, "01-02-99--", 10, 0, 50);
-	assert_int_equal(ev.type, CODEC_EV_NONE);
-	assert_int_equal(c.entry_len, 6);
-	assert_string_equal(c.entry, "010299");
-	expect_none(&c, '/', 600);
-	ev = feed(&c, '1', 650);
+	codec_init(&c, &cfg_timeout);
+	expect_cmd(&c, 'c', 0);
+	expect_edit(&c, '-', 100, 'c');
+	codec_begin_entry(&c, 'c', 8);
+	ev = feed_paced(&c, "s0-ups0\r", 8, 300, 50);
 	assert_int_equal(ev.type, CODEC_EV_ENTRY);
-	assert_string_equal(ev.text, "010299/1");
+	assert_int_equal(ev.target, 'c');
+	assert_int_equal(ev.len, 7);
+	assert_string_equal(ev.text, "s0-ups0");
+	assert_int_equal(ev.t_ms, 300 + 7 * 50);
+	assert_idle(&c);
+	/* the next command is a command again, not the 8th character */
+	expect_cmd(&c, 'x', 300 + 7 * 50 + 3000);
+	expect_edit(&c, '-', 4000, 'x');
+	codec_begin_entry(&c, 'x', 8);
+	ev = feed_paced(&c, "01-02-99", 8, 4100, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_string_equal(ev.text, "01-02-99");
+	assert_int_equal(ev.len, 8);
+	/* a `-` right after the Edit `-` is text too */
+	expect_cmd(&c, 'c', 5000);
+	expect_edit(&c, '-', 5100, 'c');
+	codec_begin_entry(&c, 'c', 8);
+	ev = feed_paced(&c, "--------", 8, 5200, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_string_equal(ev.text, "--------");
+}
+
+/* Regression: NUT pads what it types to 8 with CRs ("adler\r\r\r") and a
+ * real unit reads back "adler"; the text used to carry the CRs, which the
+ * model stored as spaces.  The first CR ends the text; the entry itself
+ * still takes all 8 bytes (ULS p.16-18: the reply follows the 8th). */
+static void test_entry_cr_ends_text(void **state)
+{
+	(void)state;
+	struct codec c;
+	struct codec_event ev;
+
+	codec_init(&c, &cfg_timeout);
+	codec_begin_entry(&c, 'c', 8);
+	ev = feed_paced(&c, "adler\r\r\r", 8, 0, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_int_equal(ev.len, 5);
+	assert_memory_equal(ev.text, "adler\0\0\0\0", 9);
+	expect_cmd(&c, '\r', 1000); /* a 9th CR is no longer entry text */
+
+	/* whatever follows the first CR is padding, not text */
+	codec_begin_entry(&c, 'x', 8);
+	ev = feed_paced(&c, "ab\rcd\r!!", 8, 2000, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_int_equal(ev.len, 2);
+	assert_memory_equal(ev.text, "ab\0\0\0\0\0\0", 9);
+
+	/* an all-CR entry is the empty text */
+	codec_begin_entry(&c, 'c', 8);
+	ev = feed_paced(&c, "\r\r\r\r\r\r\r\r", 8, 3000, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_int_equal(ev.len, 0);
+	assert_string_equal(ev.text, "");
+
+	/* LF is not the end of the text (NUT and apcupsd never send it) */
+	codec_begin_entry(&c, 'c', 8);
+	ev = feed_paced(&c, "ab\ncdefg", 8, 4000, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_int_equal(ev.len, 8);
+}
+
+/* Alert characters and control bytes are delivered as text, counted, and
+ * never swallow what follows: refusing them is the model's business
+ * (docs/profiles.md, "Direct entry"). */
+static void test_entry_alert_chars_are_text(void **state)
+{
+	(void)state;
+	struct codec c;
+	struct codec_event ev;
+
+	codec_init(&c, &cfg_timeout);
+	expect_cmd(&c, 'c', 0);
+	expect_edit(&c, '-', 100, 'c');
+	codec_begin_entry(&c, 'c', 8);
+	ev = feed_paced(&c, "!$%+#?=*", 8, 200, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_int_equal(ev.len, 8);
+	assert_string_equal(ev.text, "!$%+#?=*");
+	expect_cmd(&c, 'Q', 1000);
+	codec_begin_entry(&c, 'x', 8);
+	ev = feed_paced(&c, "|&\x01\x1b\r\r\r\r", 8, 2000, 50);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY);
+	assert_int_equal(ev.len, 4);
+	assert_memory_equal(ev.text, "|&\x01\x1b", 5);
+	expect_cmd(&c, 'Q', 3000);
 }
 
 /* Measure-UPS `I`: 2 hex digits, invalid hex ignored (ULS p.29-30). */
@@ -962,10 +1048,8 @@ static void test_mixed_session(void **state)
 	expect_edit(&c, '-', 23100, 'c');
 	codec_begin_entry(&c, 'c', CODEC_ENTRY_MAX);
 	ev = feed_paced(&c, "SRV-ROOM", 8, 23300, 50);
-	assert_int_equal(ev.type, CODEC_EV_NONE); /* '-' was skipped */
-	ev = feed(&c, '\r', 23700);
-	assert_int_equal(ev.type, CODEC_EV_ENTRY);
-	assert_memory_equal(ev.text, "SRVROOM\r", 9);
+	assert_int_equal(ev.type, CODEC_EV_ENTRY); /* '-' counts */
+	assert_string_equal(ev.text, "SRV-ROOM");
 	expect_cmd(&c, 'c', 24000);
 }
 
@@ -1004,7 +1088,9 @@ int main(void)
 		cmocka_unit_test(test_entry_c_nut_cr_padding),
 		cmocka_unit_test(test_entry_x_apcupsd_spaces),
 		cmocka_unit_test(test_entry_bytes_not_interpreted),
-		cmocka_unit_test(test_entry_hyphen_ignored),
+		cmocka_unit_test(test_entry_hyphen_counts),
+		cmocka_unit_test(test_entry_cr_ends_text),
+		cmocka_unit_test(test_entry_alert_chars_are_text),
 		cmocka_unit_test(test_entry_i_hex_only),
 		cmocka_unit_test(test_entry_i_all_hex_digits),
 		cmocka_unit_test(test_entry_timeout_abandons),

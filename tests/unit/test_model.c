@@ -119,11 +119,11 @@ static void test_direct_entry(void **st)
 {
 	(void)st;
 	struct fx *f = smart(PROF_DEFAULT_NAME);
-	/* NUT: value padded with CR to 8 characters */
+	/* NUT: value padded with CR to 8 characters; read back as typed */
 	assert_string_equal(send(f, "c"), "UPS_IDEN\r\n");
 	assert_string_equal(send(f, "-"), "");
 	assert_string_equal(send(f, "NEWNAME\r"), "OK\r\n");
-	assert_string_equal(send(f, "c"), "NEWNAME \r\n");
+	assert_string_equal(send(f, "c"), "NEWNAME\r\n");
 	/* apcupsd: space padded, one character a second */
 	send(f, "c");
 	assert_string_equal(send(f, "-"), "");

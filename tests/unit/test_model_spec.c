@@ -418,7 +418,7 @@ static void ok_edit_cycle(void **st)
 	adv(f, 6 * SEC);
 	assert_string_equal(take(f), "|");
 	assert_string_equal(ask(f, "u"), "132\r\n");
-	assert_string_equal(ask(f, "c"), "ABC     \r\n");
+	assert_string_equal(ask(f, "c"), "ABC\r\n");
 	assert_string_equal(ask(f, "x"), "01/02/26\r\n");
 	fx_free(f);
 }
@@ -443,6 +443,54 @@ static void ok_entry_apcupsd_and_timeout(void **st)
 	f->t += 10 * SEC;
 	assert_string_equal(ask(f, "Q"), "08\r\n");
 	assert_string_equal(ask(f, "c"), "SRV1    \r\n");
+	fx_free(f);
+}
+
+static void hyphen_refused(struct ups_profile *p)
+{
+	p->entry_hyphen_refused = true;
+}
+
+static void pad_spaces(struct ups_profile *p)
+{
+	p->entry_pad_spaces = true;
+}
+
+/* behaviour.entry_hyphen: refuse -- ULS p.17-18 read as a rule the unit
+ * enforces: all 8 bytes are still taken, then NO, old value kept, no `|` */
+static void ok_entry_hyphen_refused_option(void **st)
+{
+	(void)st;
+	struct fx *f = smart_p(hyphen_refused);
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "s0-ups0\r"), "NO\r\n");
+	assert_string_equal(ask(f, "x"), "03/25/04\r\n");
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	adv(f, 6 * SEC);
+	assert_string_equal(take(f), "");
+	/* a `-` in the padding (after the first CR) is not text */
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "s0\r-----"), "OK\r\n");
+	assert_string_equal(ask(f, "c"), "s0\r\n");
+	fx_free(f);
+}
+
+/* behaviour.entry_pad: spaces -- the ULS p.17 8-character field: what the
+ * host typed, up to the first CR, padded with spaces */
+static void ok_entry_pad_spaces_option(void **st)
+{
+	(void)st;
+	struct fx *f = smart_p(pad_spaces);
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "adler\r\r\r"), "OK\r\n");
+	assert_string_equal(ask(f, "c"), "adler   \r\n");
+	assert_string_equal(ask(f, "x"), "03/25/04\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "11/6/03\r"), "OK\r\n");
+	assert_string_equal(ask(f, "x"), "11/6/03 \r\n");
 	fx_free(f);
 }
 
@@ -871,6 +919,98 @@ static void regress_lowbatt_shutdown_question_lost_in_blackout(void **st)
 	fx_free(f);
 }
 
+/* B1: NUT 2.8.0 `upsrw -s ups.id=s0-ups0` (an ID a real SU3000RM carries,
+ * NUT-DDL) then `upsrw -s battery.date=11/6/03`, byte for byte: `c`, `-`,
+ * "s0-ups0" + one CR of padding (protocol-facts §6.1), then 3 s later `x`.
+ * ULS p.16-18: the UPS answers after the 8th character. */
+static void regress_entry_hyphen_swallows_next_command(void **st)
+{
+	(void)st;
+	struct fx *f = smart();
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	/* was wrong: "" -- the `-` was skipped and the entry stayed open */
+	assert_string_equal(ask(f, "s0-ups0\r"), "OK\r\n");
+	adv(f, 3 * SEC);
+	/* was wrong: "OK" -- the `x` became the ID's 8th character */
+	assert_string_equal(ask(f, "x"), "03/25/04\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "11/6/03\r"), "OK\r\n");
+	assert_string_equal(ask(f, "c"), "s0-ups0\r\n");
+	/* was wrong: the date ended up in the ID, x kept the old date */
+	assert_string_equal(ask(f, "x"), "11/6/03\r\n");
+	adv(f, 6 * SEC);
+	assert_string_equal(take(f), "|");
+	fx_free(f);
+}
+
+/* B2: NUT pads what it types with CRs; a real unit reads back exactly
+ * what was typed (NUT-DDL SU3000RM: "s0-ups0", no padding). */
+static void regress_entry_cr_padding_read_back_as_spaces(void **st)
+{
+	(void)st;
+	struct fx *f = smart();
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "adler\r\r\r"), "OK\r\n");
+	/* was wrong: "adler   " -- the padding CRs stored as spaces */
+	assert_string_equal(ask(f, "c"), "adler\r\n");
+	/* apcupsd pads with spaces: those are part of the text (ULS p.17) */
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "SRV1    "), "OK\r\n");
+	assert_string_equal(ask(f, "c"), "SRV1    \r\n");
+	/* all padding: the empty ID */
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(ask(f, "\r\r\r\r\r\r\r\r"), "OK\r\n");
+	assert_string_equal(ask(f, "c"), "\r\n");
+	fx_free(f);
+}
+
+/* B3: the profile loader refuses UPS-Link alert characters and
+ * non-printable bytes in identity.ups_id / battery_date (hosts take the
+ * former out of replies as alerts); over the wire they were stored, so
+ * every later `c` or `x` reply carried alerts.  The entry is refused with
+ * NO after its 8th byte, as a refused edit is (ULS p.16), and the old value
+ * stays; nothing after it is swallowed. */
+static void regress_entry_stores_alert_characters(void **st)
+{
+	(void)st;
+	static const char *const bad[] = {
+		"ab!cd\r\r\r", "$\r\r\r\r\r\r\r", "a%b\r\r\r\r\r",
+		"+1234567", "id#1\r\r\r\r", "?\r\r\r\r\r\r\r", "x=y\r\r\r\r\r",
+		"*ups*\r\r\r", "a|b\r\r\r\r\r", "a&b\r\r\r\r\r",
+		"tab\tid\r\r", "\x1b[2J\r\r\r\r", "del\x7f\r\r\r\r",
+		"hi\xe9\r\r\r\r\r", "lf\nlf\r\r\r",
+	};
+	struct fx *f = smart();
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(strlen(bad[i]), 8);
+		assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+		assert_string_equal(ask(f, "-"), "");
+		/* was wrong: "OK", and the bytes came back in every `c` */
+		assert_string_equal(send(f, bad[i]), "NO\r\n");
+		assert_string_equal(ask(f, "Q"), "08\r\n");
+	}
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	/* the battery date follows the same rule */
+	assert_string_equal(ask(f, "x"), "03/25/04\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	assert_string_equal(send(f, "01/02/0!"), "NO\r\n");
+	assert_string_equal(ask(f, "x"), "03/25/04\r\n");
+	adv(f, 6 * SEC);
+	assert_string_equal(take(f), ""); /* nothing changed: no `|` */
+	/* a NUL byte cuts nothing short: it is refused too */
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	assert_string_equal(ask(f, "-"), "");
+	f->out.len = 0;
+	ups_feed(f->u, (const uint8_t *)"ab\0cd\r\r\r", 8, f->t, &f->out);
+	assert_int_equal(f->out.len, 4);
+	assert_memory_equal(f->out.data, "NO\r\n", 4);
+	f->out.len = 0;
+	assert_string_equal(ask(f, "c"), "UPS_IDEN\r\n");
+	fx_free(f);
+}
+
 static int run(const char *which)
 {
 	const struct CMUnitTest ok[] = {
@@ -890,6 +1030,8 @@ static int run(const char *which)
 		cmocka_unit_test(ok_replace_alert_repeat),
 		cmocka_unit_test(ok_edit_cycle),
 		cmocka_unit_test(ok_entry_apcupsd_and_timeout),
+		cmocka_unit_test(ok_entry_hyphen_refused_option),
+		cmocka_unit_test(ok_entry_pad_spaces_option),
 		cmocka_unit_test(ok_m_n_reset),
 		cmocka_unit_test(ok_dead_unit),
 		cmocka_unit_test(ok_lowbatt_shutdown_brownout),
@@ -914,6 +1056,9 @@ static int run(const char *which)
 		cmocka_unit_test(regress_measure_no_amp_after_limit_change),
 		cmocka_unit_test(regress_measure_j_stale_after_limit_change),
 		cmocka_unit_test(regress_lowbatt_shutdown_question_lost_in_blackout),
+		cmocka_unit_test(regress_entry_hyphen_swallows_next_command),
+		cmocka_unit_test(regress_entry_cr_padding_read_back_as_spaces),
+		cmocka_unit_test(regress_entry_stores_alert_characters),
 	};
 	int fails = 0;
 	if (!which || !strcmp(which, "ok"))

@@ -172,6 +172,8 @@ static void test_default_profile(void **state)
 	assert_string_equal(prof.shutdown_ok, "OK");
 	assert_false(prof.dump_double_hash);
 	assert_false(prof.s_on_line_ok);
+	assert_false(prof.entry_hyphen_refused); /* c/x: `-` stored (NUT-DDL) */
+	assert_false(prof.entry_pad_spaces);     /* c/x: read back as typed */
 	assert_int_equal(prof.dip, 0);
 	assert_int_equal(prof.dip_edit_mask, 0x0F);
 	assert_int_equal(prof.two_press_gap_ms, 1200);
@@ -356,6 +358,15 @@ static void test_values(void **state)
 	assert_int_equal(prof.eeprom[0x0C].count, 8);
 	assert_int_equal(prof.eeprom[0x0C].def, 2);
 	assert_int_equal(prof.eeprom[0x16].count, 3);
+	/* c/x direct entry options (docs/profiles.md "Direct entry") */
+	assert_parses("family: smart-ups-3g\nbehaviour: { entry_hyphen: refuse, "
+		      "entry_pad: spaces }\n");
+	assert_true(prof.entry_hyphen_refused);
+	assert_true(prof.entry_pad_spaces);
+	assert_parses("family: smart-ups-3g\nbehaviour: { entry_hyphen: store, "
+		      "entry_pad: none }\n");
+	assert_false(prof.entry_hyphen_refused);
+	assert_false(prof.entry_pad_spaces);
 	/* empty sections are allowed; null drops an eeprom list */
 	assert_parses("family: smart-ups-3g\nbattery:\ntiming: {}\neeprom:\n"
 		      "  u: ~\n");
@@ -621,6 +632,10 @@ static const struct bad bad_docs[] = {
 	  "behaviour.shutdown_reply: expected OK or *" },
 	{ FAM "behaviour: { s_on_line: yes }\n", 2, 25, "behaviour.s_on_line: "
 	  "expected NA or OK" },
+	{ FAM "behaviour: { entry_hyphen: ignore }\n", 2, 28,
+	  "behaviour.entry_hyphen: expected store or refuse" },
+	{ FAM "behaviour: { entry_pad: \"8\" }\n", 2, 25,
+	  "behaviour.entry_pad: expected none or spaces" },
 	{ FAM "behaviour: { dip: 0x100 }\n", 2, 19, "behaviour.dip: out of range "
 	  "(0 to 255)" },
 	{ FAM "timing: { selftest: -5 }\n", 2, 21, "timing.selftest: out of range "
