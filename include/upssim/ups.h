@@ -92,7 +92,84 @@ uint64_t ups_next_deadline(const struct ups *u);
 /** The host closed and reopened the port: forget partial input. */
 void ups_host_reset(struct ups *u);
 
-/* Environment, for scenarios and tests */
+/*
+ * Events: everything that happens to the unit from outside the wire goes
+ * through ups_apply() - scenario timelines, the control socket, tests.
+ * The unit's changeable environment (line, load, temperatures, contacts,
+ * DIP switches, battery, faults) lives in the unit, not in the shared
+ * read-only profile, which only gives the values at start.
+ */
+enum ups_ev_kind {
+	UPS_EV_NONE = 0,
+	UPS_EV_LINE,        /**< line voltage .value V (0 = blackout) and, if
+	                         .value2 > 0, frequency .value2 Hz */
+	UPS_EV_LINE_FREQ,   /**< frequency only: .value Hz */
+	UPS_EV_NOTCH,       /**< a notch or spike: on battery for .value ms,
+	                         transfer cause `T` */
+	UPS_EV_RATE,        /**< unacceptable rate of change: on battery for
+	                         .value ms, transfer cause `R` */
+	UPS_EV_LOAD,        /**< load .value % of rating (> 100 = overload) */
+	UPS_EV_CHARGE,      /**< battery charge .value % (initial state) */
+	UPS_EV_BATT_HEALTH, /**< capacity left .value, 0..1 (1 = new); below
+	                         the profile's weak limit a self-test fails */
+	UPS_EV_BATT_CONNECTED, /**< .on: battery connected */
+	UPS_EV_BATT_REPLACED,  /**< a new battery: health 1, `#` cleared */
+	UPS_EV_BAD_PACKS,   /**< bad external packs .ivalue (`<`) */
+	UPS_EV_PACKS,       /**< external packs .ivalue (`>`) */
+	UPS_EV_TEMP,        /**< internal temperature .value °C (`C`) */
+	UPS_EV_AMBIENT,     /**< Measure-UPS ambient .value °C (`t`) */
+	UPS_EV_HUMIDITY,    /**< Measure-UPS humidity .value % (`h`) */
+	UPS_EV_CONTACTS,    /**< Measure-UPS contacts .ivalue: bits 0-3 closed */
+	UPS_EV_DIP,         /**< DIP switches .ivalue (`7`) */
+	UPS_EV_FAULT,       /**< .fault starts (.on) or ends (!.on) */
+	UPS_EV_BUTTON,      /**< front panel: .on turns the output on, else off */
+	UPS_EV_CAUSE,       /**< last transfer cause .ivalue (a G character) */
+	UPS_EV_LINE_MINMAX, /**< M .value and N .value2 since the last read */
+	UPS_EV_SELFTEST,    /**< start a self-test (front panel) */
+	UPS_EV__COUNT
+};
+
+/** Faults a scenario can inject: each sets the trip-register bits and the
+ *  state it implies (protocol-facts §1.3, §1.4). */
+enum ups_fault {
+	UPS_FAULT_CHARGER = 0,   /**< 8 bit 5: no recharge */
+	UPS_FAULT_OVERTEMP,      /**< 8 bit 7: output off while it lasts */
+	UPS_FAULT_MAIN_RELAY,    /**< 8 bit 2: relay malfunction, UPS off */
+	UPS_FAULT_BYPASS_RELAY,  /**< 8 bit 6: bypass relay malfunction */
+	UPS_FAULT_FAN,           /**< ' bit 0: electronics fan, in bypass */
+	UPS_FAULT_ISOLATION_FAN, /**< ' bit 1 */
+	UPS_FAULT_BYPASS_SUPPLY, /**< ' bit 2 */
+	UPS_FAULT_INVERTER,      /**< ' bit 7: bad output voltage */
+	UPS_FAULT_BOOST_RELAY,   /**< ' bit 6: SmartBoost/SmartTrim relay */
+	UPS_FAULT_DC_IMBALANCE,  /**< ' bit 4: in bypass */
+	UPS_FAULT__COUNT
+};
+
+struct ups_event {
+	enum ups_ev_kind kind;
+	double value, value2;
+	int ivalue;
+	bool on;
+	enum ups_fault fault;
+};
+
+/**
+ * Apply @p ev at model time @p now.  What the unit sends at once because
+ * of it (an alert such as `!` when the line fails) is appended to @p out,
+ * so the caller can send it now rather than at the next timer.
+ * @return UPS_OK, UPS_EARG for an event out of range (nothing changed),
+ *         UPS_ENOMEM if @p out could not grow
+ */
+enum ups_rc ups_apply(struct ups *u, const struct ups_event *ev, uint64_t now,
+		      struct ups_buf *out);
+
+/** Name of an event kind / fault as scenario files spell it, or NULL. */
+const char *ups_ev_name(enum ups_ev_kind k);
+const char *ups_fault_name(enum ups_fault f);
+/** @return the fault called @p name, or UPS_FAULT__COUNT */
+enum ups_fault ups_fault_from_name(const char *name);
+
+/* Environment, for tests (each is one ups_apply) */
 void ups_set_line(struct ups *u, double volts, double hz, uint64_t now);
 void ups_set_load(struct ups *u, double pct, uint64_t now);
 void ups_set_battery_health(struct ups *u, bool good, uint64_t now);

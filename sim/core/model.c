@@ -147,7 +147,7 @@ static void ee_defaults(struct ups *u)
 	/* A switch away from ON imposes its value (ULS p.10, facts §1.5):
 	 * #4 low-battery warning 5 min, #3 alarm delayed 30 s, #2 output
 	 * 115/240 V instead of 120/230 V, #1 desensitized (wider window). */
-	uint8_t dip = u->p->dip;
+	uint8_t dip = u->dip;
 	if (dip & 0x01)
 		ee_select(u, 'q', "05");
 	if (dip & 0x02)
@@ -189,9 +189,22 @@ static double full_runtime_min(const struct ups *u)
 	double load = u->load_pct < 1.0 ? 1.0 : u->load_pct;
 	double rt = u->p->runtime_full_load_min *
 		    pow(100.0 / load, u->p->runtime_exponent);
-	if (!u->batt_good)
-		rt *= 0.1; /* a worn battery holds a tenth of its rating */
-	return rt;
+	rt *= u->batt_connected ? u->health : 0.0; /* capacity left */
+	return rt < 0.01 ? 0.01 : rt; /* 0.6 s: no battery to speak of */
+}
+
+/* A battery with less capacity left than this fails its self-test (`X`
+ * answers BT) and asks for replacement (`#`, Q bit 7). */
+#define WEAK_HEALTH 0.5
+
+static bool batt_good(const struct ups *u)
+{
+	return u->batt_connected && u->health >= WEAK_HEALTH;
+}
+
+static bool fault(const struct ups *u, enum ups_fault f)
+{
+	return (u->faults >> f) & 1u;
 }
 
 static double runtime_min(const struct ups *u)
@@ -261,6 +274,7 @@ static void output_off(struct ups *u, enum off_reason why)
 	if (why == OFF_AT)
 		u->trip |= UPS_T_SLEEP_AT;
 	if (why == OFF_LOWBATT) {
+		u->deep = true; /* low battery on line until recharged */
 		u->trip |= UPS_T_LOWBATT_OFF;
 		alert(u, '?'); /* ULS p.24: low-battery shutdown is abnormal */
 		u->sent_abnormal = true;
@@ -278,7 +292,8 @@ static void output_on(struct ups *u)
 	u->output_on = true;
 	u->off = OFF_NONE;
 	u->turn_on_at = UPS_NEVER;
-	u->trip &= (uint8_t)~(UPS_T_SHUTDOWN_S | UPS_T_SLEEP_AT | UPS_T_LOWBATT_OFF);
+	u->trip &= (uint8_t)~(UPS_T_SHUTDOWN_S | UPS_T_SLEEP_AT | UPS_T_LOWBATT_OFF |
+			      UPS_T_OVERLOAD_XFER);
 	if (u->replace)
 		u->replace_next = u->t + u->p->replace_repeat_ms;
 	if (u->sent_abnormal && has_alert(u, '=')) {
@@ -339,16 +354,19 @@ static char line_cause(const struct ups *u)
  * begins, also in the middle of a self-test; it repeats every 30 s until
  * low battery; `$` follows only a `!` and only when the unit is back on
  * line with its output on (ULS p.24). */
+static bool fault_bypass(const struct ups *u);
+
 static void update_source(struct ups *u, uint64_t now)
 {
-	bool line_ok = line_in_window(u);
+	bool xfer = now < u->xfer_until; /* a notch, spike or fast change */
+	bool line_ok = line_in_window(u) && !xfer;
 	bool was_batt = u->on_batt, was_lf = u->linefail;
-	u->on_batt = u->output_on && !u->bypass &&
+	u->on_batt = u->output_on && !u->bypass && !fault_bypass(u) &&
 		     (!line_ok || forced_battery(u, now));
 	u->linefail = u->on_batt &&
 		      (!line_ok || now < u->simfail_until || u->calibrating);
 	if (u->on_batt && !was_batt)
-		u->cause = line_ok ? 'S' : line_cause(u);
+		u->cause = xfer ? u->xfer_cause : line_ok ? 'S' : line_cause(u);
 	else if (u->on_batt && !line_ok && !was_lf)
 		u->cause = line_cause(u); /* the line failed during W */
 	if (u->linefail && !was_lf && u->alive) {
@@ -364,6 +382,11 @@ static void update_source(struct ups *u, uint64_t now)
 	}
 }
 
+static bool charging(const struct ups *u)
+{
+	return u->batt_connected && !fault(u, UPS_FAULT_CHARGER);
+}
+
 /* Integrate the battery from u->t to now. */
 static void integrate(struct ups *u, uint64_t now)
 {
@@ -372,7 +395,7 @@ static void integrate(struct ups *u, uint64_t now)
 	double dt_min = (double)(now - u->t) / MS_PER_MIN;
 	if (u->on_batt) {
 		u->charge -= dt_min * 100.0 / full_runtime_min(u);
-	} else if (line_present(u) && u->alive) {
+	} else if (line_present(u) && u->alive && charging(u)) {
 		u->charge += dt_min / 60.0 * u->p->recharge_pct_per_h;
 	}
 	u->charge = clampd(u->charge, 0.0, 100.0);
@@ -420,6 +443,28 @@ static void start_self_test(struct ups *u, uint64_t now)
 	update_source(u, now);
 }
 
+static void fault_registers(struct ups *u);
+static bool fault_holds_output_off(const struct ups *u);
+
+/* Faults and overload acting on the power path (after update_source). */
+static void fault_effects(struct ups *u, uint64_t t)
+{
+	fault_registers(u);
+	if (u->output_on && fault_holds_output_off(u))
+		output_off(u, OFF_FAULT);
+	else if (!u->output_on && u->off == OFF_FAULT && u->alive &&
+		 !fault(u, UPS_FAULT_MAIN_RELAY))
+		output_on(u); /* repaired: the output comes back */
+	/* ULS p.9: could not transfer to battery because of overload */
+	if (u->output_on && u->linefail && u->load_pct > 100.0) {
+		output_off(u, OFF_OVERLOAD);
+		u->trip |= UPS_T_OVERLOAD_XFER;
+		alert(u, '?');
+		u->sent_abnormal = true;
+	}
+	update_source(u, t);
+}
+
 /* Bring the model to `now`, applying every timer that fell due. */
 static void step(struct ups *u, uint64_t now)
 {
@@ -441,17 +486,18 @@ static void step(struct ups *u, uint64_t now)
 		integrate(u, next);
 		update_source(u, next);
 		uint64_t t = next;
+		fault_effects(u, t);
 
 		if (u->selftest_until && t >= u->selftest_until) {
 			u->selftest_until = 0;
-			const char *res = !u->batt_good ? "BT" :
+			const char *res = !batt_good(u) ? "BT" :
 					  u->load_pct > 100.0 ? "NG" : "OK";
 			memcpy(u->result, res, 3);
 			u->has_result = true;
 			u->result_t = t;
 			u->last_test_t = t;
 			plan_auto_test(u);
-			if (!u->batt_good) {
+			if (!batt_good(u)) {
 				u->replace = true;
 				alert(u, '#');
 				u->replace_next = t + u->p->replace_repeat_ms;
@@ -491,18 +537,24 @@ static void step(struct ups *u, uint64_t now)
 
 		/* Automatic restart after S, @ddd or low-battery shutdown. */
 		if (u->alive && !u->output_on && u->turn_on_at == UPS_NEVER &&
-		    (u->off == OFF_S || u->off == OFF_LOWBATT ||
+		    (u->off == OFF_S || u->off == OFF_LOWBATT || u->off == OFF_OVERLOAD ||
 		     (u->off == OFF_AT && t >= u->wake_at)) &&
 		    line_in_window(u) && u->charge >= restart_charge(u))
 			u->turn_on_at = t + (uint64_t)(ee_num(u, 'r', 0) * 1000.0);
 
 		/* Low battery (ULS p.24 `%` / `+`). */
 		bool lb = u->output_on && runtime_min(u) <= low_batt_min(u) &&
-			  (u->on_batt || u->lowbatt);
+			  (u->on_batt || u->lowbatt || u->deep);
+		if (u->output_on && !lb)
+			u->deep = false; /* recharged after a deep discharge */
 		if (lb && !u->lowbatt) {
 			u->lowbatt = true;
-			alert(u, '%');
-			u->sent_lowbatt = true;
+			/* `%` marks low battery on battery; after a deep
+			 * discharge the unit restarts with LB set in Q only */
+			if (u->on_batt) {
+				alert(u, '%');
+				u->sent_lowbatt = true;
+			}
 			u->linefail_next = UPS_NEVER; /* `!` repeats until low battery */
 		} else if (!lb && u->lowbatt) {
 			u->lowbatt = false;
@@ -562,7 +614,7 @@ static uint64_t charge_crossing(const struct ups *u, double level)
 	double rate; /* percent per ms */
 	if (u->on_batt)
 		rate = -100.0 / full_runtime_min(u) / MS_PER_MIN;
-	else if (line_present(u) && u->alive && u->charge < 100.0)
+	else if (line_present(u) && u->alive && u->charge < 100.0 && charging(u))
 		rate = u->p->recharge_pct_per_h / MS_PER_H;
 	else
 		return UPS_NEVER;
@@ -593,6 +645,8 @@ uint64_t ups_next_deadline(const struct ups *u)
 		n = min_t(n, u->sd_at);
 	if (u->bypass_change_until)
 		n = min_t(n, u->bypass_change_until);
+	if (u->xfer_until > u->t)
+		n = min_t(n, u->xfer_until);
 	if (!u->output_on)
 		n = min_t(n, u->turn_on_at);
 	if (u->off == OFF_AT && u->wake_at > u->t)
@@ -670,7 +724,7 @@ static uint8_t reg_state(const struct ups *u, uint64_t now)
 	if (!u->output_on)
 		s |= (u->off == OFF_K || u->off == OFF_Z) ? 0x40 : 0x80;
 	if (u->p->family & UPS_FAM_MATRIX) {
-		if (u->bypass)
+		if (u->bypass || fault_bypass(u))
 			s |= now < u->bypass_change_until ? 0x04 : 0x08;
 		else if (now < u->bypass_change_until)
 			s |= 0x10;
@@ -681,16 +735,16 @@ static uint8_t reg_state(const struct ups *u, uint64_t now)
 static void measure_alarms(struct ups *u)
 {
 	uint8_t j = 0;
-	if (u->p->ambient_c > ee_num(u, '[', 1e9))
+	if (u->ambient_c > ee_num(u, '[', 1e9))
 		j |= 0x80;
-	if (u->p->ambient_c < ee_num(u, ']', -1e9))
+	if (u->ambient_c < ee_num(u, ']', -1e9))
 		j |= 0x40;
-	if (u->p->humidity_pct > ee_num(u, '{', 1e9))
+	if (u->humidity_pct > ee_num(u, '{', 1e9))
 		j |= 0x20;
-	if (u->p->humidity_pct < ee_num(u, '}', -1e9))
+	if (u->humidity_pct < ee_num(u, '}', -1e9))
 		j |= 0x10;
 	/* a contact is in alarm when its state differs from its DIP (ULS p.28) */
-	j |= (uint8_t)(((u->p->contacts >> 4) ^ u->p->contacts) & 0x0F);
+	j |= (uint8_t)(((u->contacts >> 4) ^ u->contacts) & 0x0F);
 	u->jlatch |= j;
 }
 
@@ -710,7 +764,14 @@ struct ups *ups_new(const struct ups_profile *p, uint64_t now)
 	u->line_hz = p->line_freq;
 	u->load_pct = p->load_pct;
 	u->charge = p->battery_charge;
-	u->batt_good = true;
+	u->health = 1.0;
+	u->batt_connected = true;
+	u->temp_c = p->temperature_c;
+	u->ambient_c = p->ambient_c;
+	u->humidity_pct = p->humidity_pct;
+	u->contacts = p->contacts;
+	u->dip = p->dip;
+	u->bad_packs = p->bad_packs;
 	u->cause = 'O';
 	memcpy(u->result, "NO", 3);
 	u->last_test_t = now;
@@ -758,30 +819,313 @@ enum ups_rc ups_tick(struct ups *u, uint64_t now, struct ups_buf *out)
 	return flush_alerts(u, out);
 }
 
-void ups_set_line(struct ups *u, double volts, double hz, uint64_t now)
+/* ---------- events from outside the wire ---------- */
+
+/* Which bits of `'` and `8` a family reports (ULS p.9-10, protocol-facts
+ * §1.3, §1.4); the others read 0. */
+static uint8_t trip1_valid(const struct ups *u)
 {
-	step(u, now);
-	u->line_v = volts < 0 ? 0 : volts;
-	u->line_hz = hz < 0 ? 0 : hz;
+	unsigned f = u->p->family;
+	if (f & UPS_FAM_MATRIX)
+		return 0x3F;
+	if (f & UPS_FAM_SU3)
+		return 0x50;
+	if (f & (UPS_FAM_VS | UPS_FAM_BUP))
+		return 0xD0;
+	return 0x00;
+}
+
+static uint8_t trip_valid(const struct ups *u)
+{
+	unsigned f = u->p->family;
+	if (f & UPS_FAM_MATRIX)
+		return 0xFF;
+	if (f & (UPS_FAM_SU3 | UPS_FAM_VS | UPS_FAM_BUP))
+		return 0x3F;
+	return 0x1F;
+}
+
+#define TRIP_FAULT_BITS 0xE4    /* 8: bits set from faults (2, 5, 6, 7) */
+#define TRIP_ANNOUNCED 0xE6     /* 8: bits whose changes `?`/`=` announce */
+
+/* Derive `'` and the fault bits of `8` from the active faults; a newly set
+ * bit is announced with `?`, all bits clear again with `=` (ULS p.9). */
+static void fault_registers(struct ups *u)
+{
+	static const struct { enum ups_fault f; uint8_t t1, t8; } map[] = {
+		{ UPS_FAULT_FAN, 0x01, 0 },
+		{ UPS_FAULT_ISOLATION_FAN, 0x02, 0 },
+		{ UPS_FAULT_BYPASS_SUPPLY, 0x04, 0 },
+		{ UPS_FAULT_DC_IMBALANCE, 0x10, 0 },
+		{ UPS_FAULT_BOOST_RELAY, 0x40, 0 },
+		{ UPS_FAULT_INVERTER, 0x80, 0 },
+		{ UPS_FAULT_MAIN_RELAY, 0, 0x04 },
+		{ UPS_FAULT_CHARGER, 0, 0x20 },
+		{ UPS_FAULT_BYPASS_RELAY, 0, 0x40 },
+		{ UPS_FAULT_OVERTEMP, 0, 0x80 },
+	};
+	uint8_t t1 = 0, t8 = 0;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (fault(u, map[i].f)) {
+			t1 |= map[i].t1;
+			t8 |= map[i].t8;
+		}
+	t1 &= trip1_valid(u);
+	t8 &= trip_valid(u);
+	uint8_t old1 = u->trip1, old8 = u->trip & TRIP_ANNOUNCED;
+	u->trip1 = t1;
+	u->trip = (uint8_t)((u->trip & ~TRIP_FAULT_BITS) | t8);
+	uint8_t new8 = u->trip & TRIP_ANNOUNCED;
+	if ((t1 & ~old1) || (new8 & ~old8)) {
+		alert(u, '?');
+		u->sent_abnormal = true;
+	} else if ((old1 || old8) && !t1 && !new8 && u->sent_abnormal &&
+		   u->output_on && has_alert(u, '=')) {
+		alert(u, '=');
+		u->sent_abnormal = false;
+	}
+}
+
+/* Faults that take the output with them: the main relay (`8` bit 2), and
+ * the inverter (bad output voltage, `'` bit 7) while on battery. */
+static bool fault_holds_output_off(const struct ups *u)
+{
+	return fault(u, UPS_FAULT_MAIN_RELAY) ||
+	       (fault(u, UPS_FAULT_INVERTER) && u->on_batt);
+}
+
+/* Faults that put a Matrix in bypass (`'` bits 0 and 4, ULS p.9). */
+static bool fault_bypass(const struct ups *u)
+{
+	return (u->p->family & UPS_FAM_MATRIX) &&
+	       (fault(u, UPS_FAULT_FAN) || fault(u, UPS_FAULT_DC_IMBALANCE));
+}
+
+static const char *const ev_names[UPS_EV__COUNT] = {
+	[UPS_EV_NONE] = "none", [UPS_EV_LINE] = "line",
+	[UPS_EV_LINE_FREQ] = "frequency", [UPS_EV_NOTCH] = "notch",
+	[UPS_EV_RATE] = "rate_of_change", [UPS_EV_LOAD] = "load",
+	[UPS_EV_CHARGE] = "charge", [UPS_EV_BATT_HEALTH] = "battery_health",
+	[UPS_EV_BATT_CONNECTED] = "battery_connected",
+	[UPS_EV_BATT_REPLACED] = "battery_replaced",
+	[UPS_EV_BAD_PACKS] = "bad_packs", [UPS_EV_PACKS] = "packs",
+	[UPS_EV_TEMP] = "temperature", [UPS_EV_AMBIENT] = "ambient",
+	[UPS_EV_HUMIDITY] = "humidity", [UPS_EV_CONTACTS] = "contacts",
+	[UPS_EV_DIP] = "dip", [UPS_EV_FAULT] = "fault",
+	[UPS_EV_BUTTON] = "button", [UPS_EV_CAUSE] = "transfer_cause",
+	[UPS_EV_LINE_MINMAX] = "line_minmax", [UPS_EV_SELFTEST] = "self_test",
+};
+
+const char *ups_ev_name(enum ups_ev_kind k)
+{
+	return (unsigned)k < UPS_EV__COUNT ? ev_names[k] : NULL;
+}
+
+static const char *const fault_names[UPS_FAULT__COUNT] = {
+	[UPS_FAULT_CHARGER] = "charger", [UPS_FAULT_OVERTEMP] = "overtemp",
+	[UPS_FAULT_MAIN_RELAY] = "main_relay",
+	[UPS_FAULT_BYPASS_RELAY] = "bypass_relay", [UPS_FAULT_FAN] = "fan",
+	[UPS_FAULT_ISOLATION_FAN] = "isolation_fan",
+	[UPS_FAULT_BYPASS_SUPPLY] = "bypass_supply",
+	[UPS_FAULT_INVERTER] = "inverter",
+	[UPS_FAULT_BOOST_RELAY] = "boost_relay",
+	[UPS_FAULT_DC_IMBALANCE] = "dc_imbalance",
+};
+
+const char *ups_fault_name(enum ups_fault f)
+{
+	return (unsigned)f < UPS_FAULT__COUNT ? fault_names[f] : NULL;
+}
+
+enum ups_fault ups_fault_from_name(const char *name)
+{
+	for (int f = 0; f < UPS_FAULT__COUNT; f++)
+		if (name && strcmp(name, fault_names[f]) == 0)
+			return (enum ups_fault)f;
+	return UPS_FAULT__COUNT;
+}
+
+static bool finite_in(double v, double lo, double hi)
+{
+	return isfinite(v) && v >= lo && v <= hi;
+}
+
+/* Range checks: an event out of range changes nothing. */
+static bool event_ok(const struct ups_event *ev)
+{
+	switch (ev->kind) {
+	case UPS_EV_LINE:
+		return (ev->value < 0 || finite_in(ev->value, 0, 1000)) &&
+		       finite_in(ev->value2, 0, 1000);
+	case UPS_EV_LINE_FREQ:
+		return finite_in(ev->value, 0, 1000);
+	case UPS_EV_NOTCH:
+	case UPS_EV_RATE:
+		return finite_in(ev->value, 0, 86400000.0);
+	case UPS_EV_LOAD:
+		return finite_in(ev->value, 0, 200);
+	case UPS_EV_CHARGE:
+		return finite_in(ev->value, 0, 100);
+	case UPS_EV_BATT_HEALTH:
+		return finite_in(ev->value, 0, 1);
+	case UPS_EV_BAD_PACKS:
+	case UPS_EV_PACKS:
+	case UPS_EV_DIP:
+		return ev->ivalue >= 0 && ev->ivalue <= 255;
+	case UPS_EV_CONTACTS:
+		return ev->ivalue >= 0 && ev->ivalue <= 15;
+	case UPS_EV_TEMP:
+	case UPS_EV_AMBIENT:
+		return finite_in(ev->value, -100, 200);
+	case UPS_EV_HUMIDITY:
+		return finite_in(ev->value, 0, 100);
+	case UPS_EV_FAULT:
+		return (unsigned)ev->fault < UPS_FAULT__COUNT;
+	case UPS_EV_CAUSE:
+		return ev->ivalue > 0x20 && ev->ivalue < 0x7F;
+	case UPS_EV_LINE_MINMAX:
+		return finite_in(ev->value, 0, 1000) && finite_in(ev->value2, 0, 1000);
+	case UPS_EV_BATT_CONNECTED:
+	case UPS_EV_BATT_REPLACED:
+	case UPS_EV_BUTTON:
+	case UPS_EV_SELFTEST:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void set_line(struct ups *u, double volts, double hz)
+{
+	u->line_v = volts;
+	if (hz > 0)
+		u->line_hz = hz;
 	if (u->line_v > u->mmax)
 		u->mmax = u->line_v;
 	if (u->line_v < u->mmin)
 		u->mmin = u->line_v;
+}
+
+/* ups_apply() without sending: alerts stay queued in the unit. */
+static enum ups_rc apply(struct ups *u, const struct ups_event *ev, uint64_t now)
+{
+	if (!u || !ev || !event_ok(ev))
+		return UPS_EARG;
 	step(u, now);
+	now = u->t; /* time never runs backwards for the unit */
+	switch (ev->kind) {
+	case UPS_EV_LINE:
+		if (ev->value < 0) /* "on": back to nominal */
+			set_line(u, u->p->nominal_voltage, u->p->nominal_freq);
+		else
+			set_line(u, ev->value, ev->value2);
+		break;
+	case UPS_EV_LINE_FREQ:
+		u->line_hz = ev->value;
+		break;
+	case UPS_EV_NOTCH:
+	case UPS_EV_RATE:
+		u->xfer_until = now + (uint64_t)ev->value;
+		u->xfer_cause = ev->kind == UPS_EV_NOTCH ? 'T' : 'R';
+		break;
+	case UPS_EV_LOAD:
+		u->load_pct = ev->value;
+		break;
+	case UPS_EV_CHARGE:
+		u->charge = ev->value;
+		break;
+	case UPS_EV_BATT_HEALTH:
+		u->health = ev->value;
+		break;
+	case UPS_EV_BATT_CONNECTED:
+		u->batt_connected = ev->on;
+		break;
+	case UPS_EV_BATT_REPLACED:
+		u->health = 1.0;
+		u->batt_connected = true;
+		u->replace = false;
+		u->replace_next = UPS_NEVER;
+		break;
+	case UPS_EV_BAD_PACKS:
+		u->bad_packs = ev->ivalue;
+		break;
+	case UPS_EV_PACKS:
+		u->packs = ev->ivalue;
+		break;
+	case UPS_EV_TEMP:
+		u->temp_c = ev->value;
+		break;
+	case UPS_EV_AMBIENT:
+		u->ambient_c = ev->value;
+		break;
+	case UPS_EV_HUMIDITY:
+		u->humidity_pct = ev->value;
+		break;
+	case UPS_EV_CONTACTS:
+		u->contacts = (uint8_t)((u->contacts & 0xF0) | (ev->ivalue & 0x0F));
+		break;
+	case UPS_EV_DIP:
+		u->dip = (uint8_t)ev->ivalue;
+		break;
+	case UPS_EV_FAULT:
+		if (ev->on)
+			u->faults |= 1u << ev->fault;
+		else
+			u->faults &= ~(1u << ev->fault);
+		break;
+	case UPS_EV_BUTTON:
+		if (ev->on && u->alive && !u->output_on)
+			output_on(u);
+		else if (!ev->on && u->output_on)
+			output_off(u, OFF_BUTTON);
+		break;
+	case UPS_EV_CAUSE:
+		u->cause = (char)ev->ivalue;
+		break;
+	case UPS_EV_LINE_MINMAX:
+		u->mmax = ev->value;
+		u->mmin = ev->value2;
+		break;
+	case UPS_EV_SELFTEST:
+		if (can_self_test(u, now))
+			start_self_test(u, now);
+		break;
+	default:
+		return UPS_EARG;
+	}
+	step(u, now);
+	return UPS_OK;
+}
+
+enum ups_rc ups_apply(struct ups *u, const struct ups_event *ev, uint64_t now,
+		      struct ups_buf *out)
+{
+	enum ups_rc rc = apply(u, ev, now);
+	if (rc != UPS_OK)
+		return rc;
+	return flush_alerts(u, out);
+}
+
+/* ---------- environment shortcuts for tests ---------- */
+
+void ups_set_line(struct ups *u, double volts, double hz, uint64_t now)
+{
+	struct ups_event ev = { .kind = UPS_EV_LINE, .value = volts < 0 ? 0 : volts,
+				.value2 = hz < 0 ? 0 : hz };
+	if (apply(u, &ev, now) == UPS_OK && hz <= 0)
+		u->line_hz = 0; /* tests: 0 Hz is a frequency out of tolerance */
 }
 
 void ups_set_load(struct ups *u, double pct, uint64_t now)
 {
-	step(u, now);
-	u->load_pct = clampd(pct, 0.0, 200.0);
-	step(u, now);
+	struct ups_event ev = { .kind = UPS_EV_LOAD, .value = clampd(pct, 0.0, 200.0) };
+	apply(u, &ev, now);
 }
 
 void ups_set_battery_health(struct ups *u, bool good, uint64_t now)
 {
-	step(u, now);
-	u->batt_good = good;
-	step(u, now);
+	struct ups_event ev = { .kind = UPS_EV_BATT_HEALTH, .value = good ? 1.0 : 0.1 };
+	apply(u, &ev, now);
 }
 
 void ups_get_status(const struct ups *u, uint64_t now, struct ups_status *st)
@@ -795,14 +1139,14 @@ void ups_get_status(const struct ups *u, uint64_t now, struct ups_status *st)
 	st->state = reg_state(u, now);
 	st->trip1 = u->trip1;
 	st->trip = u->trip;
-	st->dip = u->p->dip;
+	st->dip = u->dip;
 	st->line_v = u->line_v;
 	st->line_hz = u->line_hz;
 	st->out_v = out_voltage(u);
 	st->load_pct = u->output_on ? u->load_pct : 0.0;
 	st->charge_pct = u->charge;
 	st->batt_v = batt_voltage(u);
-	st->temp_c = u->p->temperature_c;
+	st->temp_c = u->temp_c;
 	st->runtime_min = runtime_min(u);
 	bool fresh = u->has_result && now - u->result_t < u->p->test_result_ms;
 	memcpy(st->test_result, fresh ? u->result : "NO", 3);
@@ -1129,7 +1473,7 @@ UPS_HANDLER(h_packs)
 UPS_HANDLER(h_bad_packs)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%03d", u->p->bad_packs);
+	reply_fmt(r, "%03d", u->bad_packs);
 }
 
 UPS_HANDLER(h_cause)
@@ -1189,7 +1533,7 @@ UPS_HANDLER(h_reg_trip)
 UPS_HANDLER(h_reg_dip)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%02X", u->p->dip);
+	reply_fmt(r, "%02X", u->dip);
 }
 
 UPS_HANDLER(h_serial)
@@ -1266,7 +1610,7 @@ UPS_HANDLER(h_batt_v)
 UPS_HANDLER(h_temp)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%05.1f", clampd(u->p->temperature_c, -99.9, 999.9));
+	reply_fmt(r, "%05.1f", clampd(u->temp_c, -99.9, 999.9));
 }
 
 UPS_HANDLER(h_freq)
@@ -1352,7 +1696,7 @@ UPS_HANDLER(h_edit)
 		reply_str(r, "NA");
 		return;
 	}
-	if (u->p->dip & u->p->dip_edit_mask) {
+	if (u->dip & u->p->dip_edit_mask) {
 		reply_str(r, "NO"); /* a DIP switch is OFF (ULS p.10, p.16) */
 		return;
 	}
@@ -1441,13 +1785,13 @@ UPS_HANDLER(h_batt_date)
 UPS_HANDLER(h_ambient)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%05.2f", clampd(u->p->ambient_c, 0, 99.99));
+	reply_fmt(r, "%05.2f", clampd(u->ambient_c, 0, 99.99));
 }
 
 UPS_HANDLER(h_humidity)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%05.1f", clampd(u->p->humidity_pct, 0, 100));
+	reply_fmt(r, "%05.1f", clampd(u->humidity_pct, 0, 100));
 }
 
 UPS_HANDLER(h_measure_fw)
@@ -1459,7 +1803,7 @@ UPS_HANDLER(h_measure_fw)
 UPS_HANDLER(h_contacts)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%02X", u->p->contacts);
+	reply_fmt(r, "%02X", u->contacts);
 }
 
 UPS_HANDLER(h_alarms)

@@ -21,7 +21,8 @@ struct ups_reply {
 };
 
 enum sd_kind { SD_NONE = 0, SD_K, SD_S, SD_AT };
-enum off_reason { OFF_NONE = 0, OFF_K, OFF_Z, OFF_S, OFF_AT, OFF_LOWBATT };
+enum off_reason { OFF_NONE = 0, OFF_K, OFF_Z, OFF_S, OFF_AT, OFF_LOWBATT,
+		  OFF_BUTTON, OFF_FAULT, OFF_OVERLOAD };
 
 struct ups {
 	const struct ups_profile *p;
@@ -34,9 +35,17 @@ struct ups {
 	enum off_reason off;
 	uint64_t turn_on_at;     /* scheduled output-on, UPS_NEVER if none */
 
-	/* environment */
+	/* environment: starts from the profile, changed by ups_apply() */
 	double line_v, line_hz, load_pct, charge;
-	bool batt_good;
+	double health;           /* battery capacity left, 0..1 */
+	bool batt_connected;
+	double temp_c, ambient_c, humidity_pct;
+	uint8_t contacts;        /* Measure-UPS i: DIP nibble | contact nibble */
+	uint8_t dip;             /* 7 */
+	int bad_packs;           /* < */
+	uint32_t faults;         /* 1 << enum ups_fault */
+	uint64_t xfer_until;     /* notch/spike/rate: on battery until then */
+	char xfer_cause;         /* G for that transfer */
 	double mmax, mmin;       /* M / N since last read */
 	char cause;              /* G */
 
@@ -74,6 +83,7 @@ struct ups {
 	/* alerts */
 	bool sent_linefail, sent_lowbatt, sent_abnormal;
 	bool lowbatt;
+	bool deep;               /* shut down by low battery, not yet recharged */
 	uint64_t linefail_next, replace_next, power_on_alert_at, measure_next;
 	uint8_t jlatch;          /* Measure-UPS J latched bits */
 	bool measure_alarm;      /* an enabled Measure-UPS alarm is active */

@@ -218,7 +218,10 @@ static void test_outage_drains_battery(void **st)
 	assert_non_null(strchr(alerts(f), '?'));
 	assert_string_equal(send(f, "Y"), "SM\r\n");
 	assert_string_equal(send(f, "8"), "00\r\n");
-	assert_string_equal(send(f, "Q"), "08\r\n"); /* LB is an on-battery bit */
+	/* back on line after a deep discharge: low battery (Q bit 6) on line
+	 * until recharged, without a `%` alert */
+	assert_string_equal(send(f, "Q"), "48\r\n");
+	assert_null(strchr(alerts(f), '%'));
 	assert_true(atof(send(f, "f")) < 1.0);
 	at(f, f->t + 3600000);
 	double pct = atof(send(f, "f"));       /* an hour of charging */
