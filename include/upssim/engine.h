@@ -12,6 +12,7 @@
 #include "upssim/evloop.h"
 #include "upssim/transport.h"
 #include "upssim/ups.h"
+#include "upssim/scenario.h"
 
 struct engine;
 
@@ -42,6 +43,26 @@ size_t engine_queued(const struct engine *e);
  * and follow its new next deadline.
  */
 void engine_poke(struct engine *e);
+
+/**
+ * Apply a scenario or control event to the unit (ups_apply) and send what
+ * it causes at once.  @return ups_apply()'s result
+ */
+enum ups_rc engine_apply(struct engine *e, const struct ups_event *ev);
+
+struct wire_fault;
+/** Start a wire fault between the unit and the host (scenario.h). */
+void engine_wire(struct engine *e, const struct wire_fault *wf);
+
+/** Called after each thing the engine does: @p what is "cmd <bytes>" for
+ *  host bytes fed to the unit, "event <name>" for engine_apply, "tick" for
+ *  the unit's own timers, "wire <kind>" for a wire fault. */
+typedef void (*engine_observer)(void *ctx, const char *what);
+void engine_set_observer(struct engine *e, engine_observer fn, void *ctx);
+
+/** @return true while a host has the device open (pty), or always true for
+ *  a transport that cannot tell */
+bool engine_host_attached(const struct engine *e);
 
 /** Escape @p n bytes C-style with quotes into @p out. @return @p out */
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen);

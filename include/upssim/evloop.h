@@ -29,7 +29,19 @@ struct evl_clock {
 	uint64_t (*wall_ms)(void *ctx);
 	void *ctx;
 	double scale; /**< model ms per wall ms: 1 = real time, 60 = 1 min/s */
+	/** Virtual clocks only (NULL otherwise): move model time forward to
+	 *  @p to, and make it flow with wall time (@p on) or stand still. */
+	void (*jump)(void *ctx, uint64_t to);
+	void (*flow)(void *ctx, bool on);
 };
+
+/**
+ * A virtual clock: model time stands still and the loop jumps it to the
+ * next model deadline whenever no descriptor is ready, so a scenario runs
+ * as fast as the CPU allows; while flowing (evl_set_flow, e.g. a host is
+ * attached) it runs with wall time instead.  Wall timers stay real.
+ */
+void evl_clock_virtual(struct evl_clock *c);
 
 /** The real monotonic clock, optionally sped up by @p scale. */
 void evl_clock_real(struct evl_clock *c, double scale);
@@ -57,6 +69,12 @@ long long evl_add_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
 long long evl_add_wall_timer(struct evl *l, int64_t delay_ms, evl_timer_fn fn,
 			     void *arg);
 void evl_del_timer(struct evl *l, long long id);
+
+/** Virtual clock: let model time flow with wall time (@p on) or jump. */
+void evl_set_flow(struct evl *l, bool on);
+
+/** @return the earliest model-time timer, or UINT64_MAX if none */
+uint64_t evl_next_model_timer(const struct evl *l);
 
 /** Run one iteration, waiting at most @p max_wait_ms wall ms (-1 = forever). */
 enum ups_rc evl_run_once(struct evl *l, int max_wait_ms);

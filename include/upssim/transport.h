@@ -18,6 +18,7 @@ struct transport_hosts {
 	int opens;         /**< hosts that opened the device */
 	bool idle;         /**< the last host closed it; its settings were reset */
 	size_t discarded;  /**< bytes sent by hosts that have gone, unread */
+	int attached;      /**< hosts that have the device open now */
 };
 
 struct transport_ops {

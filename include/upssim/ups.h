@@ -56,6 +56,11 @@ struct ups_status {
 	double runtime_min;
 	char test_result[3]; /**< what X would answer now */
 	char transfer_cause; /**< what G would answer now */
+	bool low_battery;    /**< Q bit 6 */
+	bool shutdown_pending; /**< K, S or @ddd counting down */
+	double shutdown_in_s;  /**< seconds until the output goes off */
+	double ambient_c, humidity_pct;
+	uint32_t faults;     /**< 1 << enum ups_fault, active faults */
 };
 
 struct ups;

@@ -1151,6 +1151,13 @@ void ups_get_status(const struct ups *u, uint64_t now, struct ups_status *st)
 	bool fresh = u->has_result && now - u->result_t < u->p->test_result_ms;
 	memcpy(st->test_result, fresh ? u->result : "NO", 3);
 	st->transfer_cause = u->cause;
+	st->low_battery = u->lowbatt && u->output_on;
+	st->shutdown_pending = u->sd != SD_NONE;
+	st->shutdown_in_s = st->shutdown_pending && u->sd_at > now ?
+			    (double)(u->sd_at - now) / 1000.0 : 0.0;
+	st->ambient_c = u->ambient_c;
+	st->humidity_pct = u->humidity_pct;
+	st->faults = u->faults;
 }
 
 /* ---------- `a` and `^Z` ---------- */

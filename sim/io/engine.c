@@ -45,7 +45,32 @@ struct engine {
 	long long out_timer;
 	size_t dropped;     /* output bytes cut since the last trace note */
 	long long retry_timer;
+	/* hosts */
+	bool can_tell;      /* the transport reports host opens */
+	int attached;
+	engine_observer obs;
+	void *obs_ctx;
+	/* wire faults (scenario.h) */
+	uint64_t silent_until; /* model ms: nothing passes either way */
+	bool comms_lost;
+	uint32_t extra_delay_ms;
+	int drop_n, corrupt_n;
+	bool split_pending;
+	uint64_t split_ms;
+	int alert_inside;   /* byte to put inside the next reply, -1: none */
 };
+
+static void observe(struct engine *e, const char *what)
+{
+	if (e->obs)
+		e->obs(e->obs_ctx, what);
+}
+
+/* The wire is quiet (WIRE_SILENCE, WIRE_COMMS_LOST): nothing passes. */
+static bool silent(const struct engine *e)
+{
+	return e->comms_lost || evl_now(e->l) < e->silent_until;
+}
 
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen)
 {
@@ -121,7 +146,27 @@ static void mark(struct engine *e, size_t before)
 {
 	if (!e->paced || e->out.len <= before)
 		return;
-	uint64_t at = evl_wall(e->l) + ups_profile(e->u)->reply_delay_ms;
+	uint64_t at = evl_wall(e->l) + ups_profile(e->u)->reply_delay_ms +
+		      e->extra_delay_ms;
+	if (e->split_pending && e->out.len - before >= 2) {
+		/* WIRE_SPLIT: the first half now, the rest split_ms later */
+		size_t half = (e->out.len - before) / 2;
+		size_t end = e->out.len;
+		e->split_pending = false;
+		e->out.len = before + half;
+		mark(e, before);
+		e->out.len = end;
+		if (e->nseg == e->capseg) {
+			size_t cap = e->capseg ? e->capseg * 2 : 16;
+			struct seg *n = realloc(e->segs, cap * sizeof *n);
+			if (!n)
+				return;
+			e->segs = n;
+			e->capseg = cap;
+		}
+		e->segs[e->nseg++] = (struct seg){ end - before - half, at + e->split_ms };
+		return;
+	}
 	if (e->nseg && e->segs[e->nseg - 1].at == at) {
 		e->segs[e->nseg - 1].len += e->out.len - before;
 		return;
@@ -204,10 +249,23 @@ static void flush_out(struct engine *e)
 		trace_note(e, "dropped", e->dropped);
 		e->dropped = 0;
 	}
+	if (silent(e) && e->out.len) {
+		trace_note(e, "dropped", e->out.len);
+		drop_all(e);
+	}
 	while (e->out.len) {
 		size_t k = sendable(e, now, &next);
 		if (!k)
 			break;
+		if (e->drop_n > 0) { /* WIRE_DROP */
+			size_t d = (size_t)e->drop_n < k ? (size_t)e->drop_n : k;
+			trace_note(e, "wire-dropped", d);
+			drop_front(e, d);
+			e->drop_n -= (int)d;
+			continue;
+		}
+		for (size_t i = 0; i < k && e->corrupt_n > 0; i++, e->corrupt_n--)
+			e->out.data[i] ^= 0x55; /* WIRE_CORRUPT */
 		ssize_t n = transport_write(e->t, e->out.data, k);
 		if (n <= 0) {
 			blocked = true;
@@ -297,6 +355,7 @@ static int64_t on_timer(struct evl *l, long long id, void *arg)
 	if (ups_tick(e->u, evl_now(l), &e->out) != UPS_OK)
 		fail(e, "out of memory");
 	mark(e, before);
+	observe(e, "tick");
 	flush_out(e);
 	if (e->lost)
 		return EVL_NOMORE;
@@ -316,13 +375,34 @@ static int64_t on_timer(struct evl *l, long long id, void *arg)
 static void feed(struct engine *e, const uint8_t *p, size_t n)
 {
 	uint64_t now = evl_now(e->l), wire = evl_wall(e->l);
+	if (silent(e)) {
+		trace_note(e, "wire-lost", n); /* never reached the unit */
+		return;
+	}
 	for (size_t i = 0; i < n && !e->lost; i += FEED_CHUNK) {
 		size_t k = n - i < FEED_CHUNK ? n - i : FEED_CHUNK;
 		size_t before = e->out.len;
 		if (ups_feed_at(e->u, p + i, k, now, wire, &e->out) != UPS_OK)
 			fail(e, "out of memory");
+		if (e->alert_inside >= 0 && e->out.len - before >= 2) {
+			/* WIRE_ALERT_INSIDE: an alert byte in mid-reply */
+			uint8_t c = (uint8_t)e->alert_inside;
+			size_t mid = before + (e->out.len - before) / 2;
+			if (ups_buf_append(&e->out, &c, 1) == UPS_OK) {
+				memmove(e->out.data + mid + 1, e->out.data + mid,
+					e->out.len - 1 - mid);
+				e->out.data[mid] = c;
+			}
+			e->alert_inside = -1;
+		}
 		mark(e, before);
 		bound_out(e);
+		if (e->obs) {
+			char txt[FEED_CHUNK * 4 + 16];
+			memcpy(txt, "cmd ", 4);
+			engine_escape(p + i, k, txt + 4, sizeof txt - 4);
+			observe(e, txt);
+		}
 	}
 }
 
@@ -379,6 +459,7 @@ static bool host_session(struct engine *e)
 	struct transport_hosts h;
 	if (!e->t->ops->host_events || e->t->ops->host_events(e->t, &h) < 0)
 		return false;
+	e->attached = h.attached;
 	if (h.discarded)
 		trace_note(e, "discarded", h.discarded);
 	if (h.idle)
@@ -415,6 +496,8 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 	e->u = u;
 	e->trace = tracef;
 	e->timer_at = UPS_NEVER;
+	e->alert_inside = -1;
+	e->can_tell = t->ops->host_events != NULL;
 	const struct ups_profile *p = ups_profile(u);
 	e->paced = p->pace || p->reply_delay_ms > 0;
 	if (t->ops->host_fd && t->ops->host_fd(t) >= 0)
@@ -445,6 +528,96 @@ void engine_poke(struct engine *e)
 		return;
 	flush_out(e);
 	rearm(e);
+}
+
+enum ups_rc engine_apply(struct engine *e, const struct ups_event *ev)
+{
+	host_session(e);
+	size_t before = e->out.len;
+	enum ups_rc rc = ups_apply(e->u, ev, evl_now(e->l), &e->out);
+	if (rc == UPS_ENOMEM)
+		fail(e, "out of memory");
+	mark(e, before);
+	if (rc == UPS_OK && e->obs) {
+		char txt[64];
+		snprintf(txt, sizeof txt, "event %s", ups_ev_name(ev->kind));
+		observe(e, txt);
+	}
+	if (!e->lost) {
+		flush_out(e);
+		rearm(e);
+	}
+	return rc;
+}
+
+void engine_wire(struct engine *e, const struct wire_fault *wf)
+{
+	static const char *const names[] = {
+		[WIRE_NONE] = "none", [WIRE_SILENCE] = "silence",
+		[WIRE_DELAY] = "delay", [WIRE_DROP] = "drop",
+		[WIRE_CORRUPT] = "corrupt", [WIRE_SPLIT] = "split",
+		[WIRE_GARBAGE] = "garbage", [WIRE_ALERT_INSIDE] = "alert_inside",
+		[WIRE_COMMS_LOST] = "comms_lost", [WIRE_COMMS_BACK] = "comms_back",
+	};
+	uint64_t now = evl_now(e->l);
+	size_t before = e->out.len;
+	switch (wf->kind) {
+	case WIRE_SILENCE:
+		e->silent_until = now + wf->dur_ms;
+		break;
+	case WIRE_DELAY:
+		e->extra_delay_ms = (uint32_t)(wf->dur_ms > 60000 ? 60000 : wf->dur_ms);
+		if (e->extra_delay_ms)
+			e->paced = true;
+		break;
+	case WIRE_DROP:
+		e->drop_n += wf->count;
+		break;
+	case WIRE_CORRUPT:
+		e->corrupt_n += wf->count;
+		break;
+	case WIRE_SPLIT:
+		e->split_pending = true;
+		e->split_ms = wf->dur_ms;
+		e->paced = true;
+		break;
+	case WIRE_GARBAGE:
+		if (ups_buf_append(&e->out, wf->bytes, wf->n < sizeof wf->bytes ?
+				   wf->n : sizeof wf->bytes) != UPS_OK)
+			fail(e, "out of memory");
+		mark(e, before);
+		break;
+	case WIRE_ALERT_INSIDE:
+		e->alert_inside = wf->n ? wf->bytes[0] : '!';
+		break;
+	case WIRE_COMMS_LOST:
+		e->comms_lost = true;
+		break;
+	case WIRE_COMMS_BACK:
+		e->comms_lost = false;
+		e->silent_until = 0;
+		break;
+	default:
+		return;
+	}
+	char txt[48];
+	snprintf(txt, sizeof txt, "wire %s",
+		 (unsigned)wf->kind < sizeof names / sizeof names[0] ? names[wf->kind] : "?");
+	trace_note(e, txt, 0);
+	observe(e, txt);
+	if (!e->lost)
+		flush_out(e);
+}
+
+void engine_set_observer(struct engine *e, engine_observer fn, void *ctx)
+{
+	e->obs = fn;
+	e->obs_ctx = ctx;
+}
+
+bool engine_host_attached(const struct engine *e)
+{
+	return !e->can_tell || e->attached > 0;
 }
 
 bool engine_lost(const struct engine *e, const char **why)

@@ -34,6 +34,7 @@ struct evl {
 	size_t nt, capt;
 	long long next_id;
 	bool stop;
+	bool flowing;             /* virtual clock running with wall time */
 	struct pollfd *pf;        /* poll set, rebuilt each iteration */
 	struct evl_watch *snap;   /* watch list as it was when poll returned */
 	size_t cap_pf;
@@ -74,6 +75,66 @@ void evl_clock_real(struct evl_clock *c, double scale)
 	c->wall_ms = real_wall;
 	c->ctx = &real_ctx;
 	c->scale = scale;
+}
+
+struct virt_clock {
+	struct timespec t0;
+	uint64_t model;      /* model time while standing still */
+	bool flowing;
+	uint64_t model_ref, wall_ref;
+};
+static struct virt_clock virt_ctx;
+
+static uint64_t virt_wall(void *ctx)
+{
+	struct virt_clock *c = ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)((double)(ts.tv_sec - c->t0.tv_sec) * 1000.0 +
+			  (double)(ts.tv_nsec - c->t0.tv_nsec) / 1e6);
+}
+
+static uint64_t virt_now(void *ctx)
+{
+	struct virt_clock *c = ctx;
+	return c->flowing ? c->model_ref + (virt_wall(c) - c->wall_ref) : c->model;
+}
+
+static void virt_jump(void *ctx, uint64_t to)
+{
+	struct virt_clock *c = ctx;
+	if (!c->flowing && to > c->model)
+		c->model = to;
+}
+
+static void virt_flow(void *ctx, bool on)
+{
+	struct virt_clock *c = ctx;
+	if (on == c->flowing)
+		return;
+	if (on) {
+		c->model_ref = c->model;
+		c->wall_ref = virt_wall(c);
+	} else {
+		c->model = virt_now(c);
+	}
+	c->flowing = on;
+}
+
+void evl_clock_virtual(struct evl_clock *c)
+{
+	memset(&virt_ctx, 0, sizeof virt_ctx);
+	clock_gettime(CLOCK_MONOTONIC, &virt_ctx.t0);
+	*c = (struct evl_clock){ .now_ms = virt_now, .wall_ms = virt_wall,
+				 .ctx = &virt_ctx, .scale = 1,
+				 .jump = virt_jump, .flow = virt_flow };
+}
+
+void evl_set_flow(struct evl *l, bool on)
+{
+	if (l->clock.flow)
+		l->clock.flow(l->clock.ctx, on);
+	l->flowing = on;
 }
 
 struct evl *evl_new(const struct evl_clock *clock)
@@ -209,11 +270,30 @@ static void run_timers(struct evl *l)
 	}
 }
 
+uint64_t evl_next_model_timer(const struct evl *l)
+{
+	uint64_t n = UINT64_MAX;
+	for (size_t i = 0; i < l->nt; i++)
+		if (!l->t[i].wall && l->t[i].when < n)
+			n = l->t[i].when;
+	return n;
+}
+
+/* A virtual clock standing still: model timers never wait in poll. */
+static bool jumping(const struct evl *l)
+{
+	return l->clock.jump && !l->flowing;
+}
+
 enum ups_rc evl_run_once(struct evl *l, int max_wait_ms)
 {
 	int timeout = max_wait_ms;
 	uint64_t now_model = evl_now(l), now_wall = evl_wall(l);
+	bool jump = jumping(l);
+	uint64_t next_model = evl_next_model_timer(l);
 	for (size_t i = 0; i < l->nt; i++) {
+		if (jump && !l->t[i].wall)
+			continue; /* reached by jumping, not by waiting */
 		uint64_t now = l->t[i].wall ? now_wall : now_model;
 		uint64_t d = l->t[i].when > now ? l->t[i].when - now : 0;
 		double wall = l->t[i].wall ? (double)d
@@ -241,9 +321,13 @@ enum ups_rc evl_run_once(struct evl *l, int max_wait_ms)
 				       ((l->w[i].mask & EVL_WRITABLE) ? POLLOUT : 0));
 		pf[i].revents = 0;
 	}
+	if (jump && next_model != UINT64_MAX)
+		timeout = 0; /* look at the descriptors, then jump */
 	int rc = poll(pf, (nfds_t)n, timeout);
 	if (rc < 0 && errno != EINTR)
 		return UPS_ESYS;
+	if (jump && rc == 0 && next_model != UINT64_MAX && next_model > now_model)
+		l->clock.jump(l->clock.ctx, next_model);
 	if (rc > 0) {
 		/* snapshot: callbacks may change the watch list */
 		struct evl_watch *snap = l->snap;

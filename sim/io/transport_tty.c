@@ -220,6 +220,7 @@ static int pty_host_events(struct transport *t, struct transport_hosts *h)
 		set_raw(tt->hold_fd, tt->baud);
 		h->idle = true;
 	}
+	h->attached = tt->hosts;
 	return h->opens;
 }
 
