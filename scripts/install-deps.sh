@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install what upssim needs to build and to run its whole test suite on
-# Debian 12: compilers, libyaml, libserialport, cmocka, socat, and the real
-# host programs the tests use as judges (NUT from apt; apcupsd unpacked into
-# /opt/apcupsd-root because its package conflicts with NUT's).
+# Debian 12: compilers, libyaml, libserialport, cmocka, socat, gnuplot (for
+# scripts/plot-timeline.sh), and the real host programs the tests use as
+# judges (NUT from apt; apcupsd unpacked into /opt/apcupsd-root because its
+# package conflicts with NUT's).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS=(build-essential cmake pkg-config libyaml-dev libserialport-dev libcmocka-dev
-      socat python3 python3-yaml nut-server nut-client libusb-0.1-4 libwrap0 lsb-base)
+      socat python3 python3-yaml nut-server nut-client libusb-0.1-4 libwrap0 lsb-base
+      gnuplot-nox)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
