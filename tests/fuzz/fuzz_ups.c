@@ -2,7 +2,9 @@
  * fuzz_ups.c - host bytes into a whole simulated unit (codec, dispatcher,
  * model) on every built-in profile.  Input: byte 0 picks the profile; then
  * pairs (op, byte): op's low bits advance virtual time (0 ms .. hours),
- * op 0xF0-0xFF changes the environment (line, load, battery health);
+ * op 0xF0-0xFF changes the environment (line, load, battery health),
+ * op 0xE0-0xEF applies an event built from the byte (ups_apply, any kind,
+ * in range or not);
  * otherwise the byte is sent.  Invariants: never crash, time-driven
  * deadlines are never in the past after a tick, every reply line that
  * ends in CR LF has no CR before its end (fixed formats).
@@ -54,6 +56,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 2: ups_set_battery_health(u, b & 1, t); break;
 			default: ups_set_line(u, p->line_voltage, p->line_freq, t); break;
 			}
+			continue;
+		}
+		if (op >= 0xE0) {
+			/* any event through ups_apply, in range or not */
+			struct ups_event ev = {
+				.kind = (enum ups_ev_kind)((op & 0x0F) + (b & 0x10)),
+				.value = (double)b * ((op & 1) ? 1.0 : 0.7) - 20.0,
+				.value2 = (double)(b % 70),
+				.ivalue = (int)b - 8,
+				.on = b & 1,
+				.fault = (enum ups_fault)(b % (UPS_FAULT__COUNT + 1)),
+			};
+			if (ev.kind == UPS_EV_NOTCH || ev.kind == UPS_EV_RATE)
+				ev.value *= 100.0;
+			if (ups_apply(u, &ev, t, &out) == UPS_OK &&
+			    ups_next_deadline(u) < t)
+				abort();
+			if (out.len > 1 << 20)
+				abort();
+			out.len = 0;
 			continue;
 		}
 		t += steps[op & 7] * (uint64_t)((op >> 3) & 3);

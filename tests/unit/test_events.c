@@ -23,7 +23,8 @@ static const char *apply(struct fx *f, struct ups_event ev)
 	struct ups_buf out = { 0 };
 	assert_int_equal(ups_apply(f->u, &ev, f->t, &out), UPS_OK);
 	size_t n = out.len < sizeof buf - 1 ? out.len : sizeof buf - 1;
-	memcpy(buf, out.data, n);
+	if (n)
+		memcpy(buf, out.data, n);
 	buf[n] = '\0';
 	ups_buf_free(&out);
 	return buf;
