@@ -139,6 +139,8 @@ struct ups_profile {
 	double boost_below_v;      /**< SmartBoost when L below (0 = none) */
 	double trim_above_v;       /**< SmartTrim when L above (0 = none) */
 	double boost_gain, trim_gain; /**< output/input ratio in boost/trim */
+	bool double_conversion;    /**< on-line unit (RT, Matrix): the output
+	                                stays at nominal whatever the input */
 	int battery_packs;         /**< > at start */
 	int bad_packs;             /**< < */
 	bool packs_editable;       /**< XL: `>` then `+`/`-` edits the count */

@@ -679,7 +679,7 @@ static double out_voltage(const struct ups *u)
 {
 	if (!u->output_on)
 		return 0.0;
-	if (u->on_batt)
+	if (u->on_batt || u->p->double_conversion)
 		return ee_num(u, 'o', u->p->nominal_voltage);
 	if (boost(u))
 		return u->line_v * u->p->boost_gain;

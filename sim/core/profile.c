@@ -497,6 +497,7 @@ static const struct field electrical_f[] = {
 	F("temperature", T_DBL, temperature_c, .lo = -40, .hi = 150),
 	F("boost_below", T_DBL, boost_below_v, .lo = 0, .hi = 999.9),
 	F("trim_above", T_DBL, trim_above_v, .lo = 0, .hi = 999.9),
+	F("double_conversion", T_BOOL, double_conversion),
 	F("boost_gain", T_DBL, boost_gain, .lo = 0.5, .hi = 2),
 	F("trim_gain", T_DBL, trim_gain, .lo = 0.5, .hi = 2),
 };

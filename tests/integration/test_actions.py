@@ -159,7 +159,8 @@ DEFAULTS = {
     "timing": {"two_press_gap": 1200, "selftest": 8000,
                "simulated_failure": 6000, "eeprom_alert": 5000,
                "bypass": 1000},
-    "electrical": {"boost_below": 0, "trim_above": 0, "boost_gain": 1.12,
+    "electrical": {"boost_below": 0, "trim_above": 0, "double_conversion": False,
+                   "boost_gain": 1.12,
                    "trim_gain": 0.88},
     "battery": {"charge": 100, "packs": 0, "bad_packs": 0,
                 "packs_editable": False},
@@ -256,6 +257,10 @@ class Profile:
         boost = el["boost_below"] and line < el["boost_below"]
         trim = el["trim_above"] and line > el["trim_above"]
         out_v = line * (el["boost_gain"] if boost else el["trim_gain"] if trim else 1.0)
+        if el.get("double_conversion"):
+            # an on-line unit holds its output at the `o` setting
+            o = self.eeprom.get(b"o")
+            out_v = float(o["values"][o["def"]]) if o else float(y["voltage"]["nominal"])
         load = float(el["load"])
         charge = float(bat["charge"])
         q = 0x08 | (0x04 if boost else 0)

@@ -214,6 +214,24 @@ static void out_of_range_changes_nothing(void **st)
 	fx_free(f);
 }
 
+static void double_conversion_holds_output(void **st)
+{
+	(void)st;
+	struct fx *f = smart_prof("smart-ups-rt-1000-xl", NULL);
+	double o = atof(ask(f, "O"));
+	apply(f, ev_line(200));
+	assert_true(atof(ask(f, "L")) < 201);
+	assert_true(atof(ask(f, "O")) == o); /* the input moved, the output did not */
+	apply(f, ev_line(250));
+	assert_true(atof(ask(f, "O")) == o);
+	fx_free(f);
+	/* a line-interactive unit follows its input (outside boost/trim) */
+	f = smart_prof(PROF_DEFAULT_NAME, NULL);
+	apply(f, ev_line(125));
+	assert_string_equal(ask(f, "O"), "125.0\r\n");
+	fx_free(f);
+}
+
 static void names_round_trip(void **st)
 {
 	(void)st;
@@ -238,6 +256,7 @@ int main(void)
 		cmocka_unit_test(overload_cannot_transfer),
 		cmocka_unit_test(front_panel_and_readings),
 		cmocka_unit_test(out_of_range_changes_nothing),
+		cmocka_unit_test(double_conversion_holds_output),
 		cmocka_unit_test(names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
