@@ -66,6 +66,28 @@ enum ups_rc transport_pty_open(const struct pty_options *o,
 enum ups_rc transport_tty_open(const char *path, unsigned baud,
 			       struct transport **out, char *err, size_t errlen);
 
+/**
+ * A real serial port through libserialport at @p baud (2400) 8N1, no flow
+ * control (sim/io/transport_serial.c).  libserialport cannot open
+ * pseudo-terminals: a pty is refused with UPS_EUNSUPP and a message naming
+ * transport_tty_open's --device instead.
+ * @param[out] out  the transport, NULL on error
+ * @param[out] err  a message naming the port and the reason on failure
+ * @return UPS_OK, UPS_ENOTFOUND, UPS_EUNSUPP, UPS_ESYS or UPS_ENOMEM
+ */
+enum ups_rc transport_serial_open(const char *path, unsigned baud,
+				  struct transport **out, char *err,
+				  size_t errlen);
+
+/** Call @p fn for each serial port libserialport sees.
+ *  @return the number of ports, or a negative ups_rc with @p err set */
+int transport_serial_list(void (*fn)(void *ctx, const char *name,
+				     const char *desc),
+			  void *ctx, char *err, size_t errlen);
+
+/** @return true if @p path is a pseudo-terminal (slave, /dev/ptmx, BSD pty) */
+bool transport_is_pty(const char *path);
+
 static inline ssize_t transport_read(struct transport *t, void *b, size_t n)
 {
 	return t->ops->read(t, b, n);
