@@ -31,6 +31,8 @@ enum ups_family {
 #define PROF_MAX_VALUES 8   /* ^L has 8 choices; every other list has 4 */
 #define PROF_MAX_WIDTH 8    /* widest enumerated value ("dd.dd" is 5) */
 #define PROF_MAX_DUMP_EXTRA 12 /* ULS p.15 example: 9 other-locale items */
+#define PROF_MAX_DUMP_ORDER 32 /* ^Z items a dump_order may name */
+#define PROF_MAX_EXTRAS 32  /* undocumented bytes with a fixed reply */
 #define PROF_MAX_TEXT (1024 * 1024) /* bytes in one profile document */
 
 /*
@@ -48,6 +50,8 @@ struct prof_enum {
 	int count;           /**< number of values, 1..PROF_MAX_VALUES */
 	int width;           /**< characters per value (all equal) */
 	int def;             /**< index of the factory default (value after z) */
+	int cur;             /**< index of the value at start (`current`;
+				  the default unless the unit was set up) */
 	char values[PROF_MAX_VALUES][PROF_MAX_WIDTH + 1];
 };
 
@@ -68,7 +72,8 @@ struct ups_profile {
 	char model[33];           /**< ^A, < 32 chars */
 	char firmware_v[4];       /**< V: 3 chars ("" = command absent) */
 	char firmware_b[32];      /**< b: SKU.FW.C ("" = command absent) */
-	char serial[33];          /**< n */
+	char serial[33];          /**< n, as sent: may end in NUL padding */
+	size_t serial_len;        /**< bytes of `serial`, NUL padding included */
 	char mfr_date[9];         /**< m */
 	char battery_date[9];     /**< x factory value */
 	char ups_id[9];           /**< c factory value (8 chars, space padded) */
@@ -76,6 +81,8 @@ struct ups_profile {
 	char level[8];            /**< a, field 1: UPS-Link level ("3") */
 	char alerts[16];          /**< a, field 2: alert characters */
 	char a_extension[64];     /**< a, optional 4th field (protocol level 4) */
+	char a_commands[256];     /**< a, field 3 as the unit sends it ("" =
+				       built from the command set) */
 	char locale;              /**< voltage version char: A D I M J */
 	int nominal_voltage;      /**< 100, 120, 208, 230 ... */
 	double nominal_freq;      /**< 50 or 60 */
@@ -91,8 +98,8 @@ struct ups_profile {
 	 */
 	uint8_t supported[32];
 	uint8_t cmd_on[32], cmd_off[32];
-	struct prof_extra extras[8]; /**< fixed replies; never a byte the
-					  command table answers here */
+	struct prof_extra extras[PROF_MAX_EXTRAS]; /**< fixed replies; never
+					  a byte the command table answers */
 	int n_extras;
 
 	/* Behaviour and quirks (⚠ items of protocol-facts.md) */
@@ -101,6 +108,9 @@ struct ups_profile {
 	bool dump_double_hash;     /**< Matrix: "##" before every ^Z item */
 	bool serial_nuls;          /**< two NUL bytes after the serial number */
 	bool s_on_line_ok;         /**< S honoured on line (default: NA) */
+	bool low_battery_on_line;  /**< Q low battery whenever runtime <= q,
+					on line too (default: only on battery
+					and after a low-battery shutdown) */
 	uint8_t dip;               /**< 7 register (bits 3..0 = switches 1..4) */
 	uint8_t dip_edit_mask;     /**< dip bits that forbid `-` (0x0F; 0x0E old) */
 	bool entry_hyphen_refused; /**< c/x entry text with `-` answers NO */
@@ -122,10 +132,16 @@ struct ups_profile {
 	struct prof_enum eeprom[128];
 	char dump_extra[PROF_MAX_DUMP_EXTRA][40]; /**< other locales' ^Z items */
 	int n_dump_extra;
+	/** ^Z items in the unit's order: command byte and locale char each
+	 *  (own lists and dump_extra alike); n_dump_order 0 = ULS order */
+	uint8_t dump_order[PROF_MAX_DUMP_ORDER][2];
+	int n_dump_order;
 
 	/* Electrical and battery model */
 	double battery_nominal_v;  /**< g: 12, 24, 48 */
 	double battery_float_v;    /**< B on line at 100 % (27.40 for 24 V) */
+	double battery_start_v;    /**< B at start (0 = from the model); later
+					readings keep the same offset */
 	double runtime_full_load_min; /**< runtime at 100 % load, full battery */
 	double runtime_exponent;   /**< Peukert-like exponent for partial load */
 	double recharge_pct_per_h; /**< charge gained per hour on line */
@@ -133,6 +149,8 @@ struct ups_profile {
 	double rated_va, rated_w;
 	double line_voltage;       /**< L at start */
 	double line_freq;          /**< F at start */
+	double line_max, line_min; /**< M / N at start (0 = line_voltage) */
+	char transfer_cause;       /**< G at start: R H L T O S ('O') */
 	double load_pct;           /**< P at start */
 	double temperature_c;      /**< C */
 	double battery_charge;     /**< f at start */

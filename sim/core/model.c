@@ -139,10 +139,14 @@ static void ee_select(struct ups *u, uint8_t cmd, const char *value)
 			u->ee_idx[cmd] = (uint8_t)i;
 }
 
-static void ee_defaults(struct ups *u)
+/* The EEPROM at start (each list's `current` value, @p factory false) or
+ * after `z` (the factory defaults, ULS p.16). */
+static void ee_load(struct ups *u, bool factory)
 {
-	for (int c = 0; c < 128; c++)
-		u->ee_idx[c] = u->p->eeprom[c].present ? (uint8_t)u->p->eeprom[c].def : 0;
+	for (int c = 0; c < 128; c++) {
+		const struct prof_enum *e = &u->p->eeprom[c];
+		u->ee_idx[c] = !e->present ? 0 : (uint8_t)(factory ? e->def : e->cur);
+	}
 	u->alarm_enable = u->p->alarm_enable;
 	/* A switch away from ON imposes its value (ULS p.10, facts §1.5):
 	 * #4 low-battery warning 5 min, #3 alarm delayed 30 s, #2 output
@@ -165,10 +169,41 @@ static bool has_alert(const struct ups *u, char c)
 	return strchr(u->p->alerts, c) != NULL;
 }
 
+/*
+ * Queue alert @p c until the next flush (after every command, tick and
+ * event).  The queue cannot lose an alert.  While it has room it keeps
+ * every alert in order.  When it is full the pending alerts are coalesced
+ * as a unit with one pending flag per alert would send them: each alert
+ * character once, where it last occurred.  At most 16 distinct characters
+ * exist (link.alerts plus `&`), so coalescing always makes room; no kind
+ * of alert is dropped, and of `!`/`$`, `%`/`+` and `?`/`=` the one raised
+ * last is still sent last, so a host ends in the unit's state.  Only the
+ * repetitions of an alert, and the order of the ones before their last
+ * occurrence, are given up; a real unit sends each alert as it happens,
+ * and the queue fills only when thousands of transitions happen before
+ * one flush (tests/unit/test_profile_quirks.c: test_alert_queue).
+ */
+static void alerts_coalesce(struct ups *u)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < u->n_alerts; i++) {
+		bool later = false;
+		for (size_t j = i + 1; j < u->n_alerts && !later; j++)
+			later = u->alerts[j] == u->alerts[i];
+		if (!later)
+			u->alerts[n++] = u->alerts[i];
+	}
+	u->n_alerts = n;
+}
+
 static void alert(struct ups *u, char c)
 {
-	if (!has_alert(u, c) || u->n_alerts >= sizeof u->alerts)
+	if (!has_alert(u, c))
 		return;
+	if (u->n_alerts >= sizeof u->alerts)
+		alerts_coalesce(u);
+	if (u->n_alerts >= sizeof u->alerts)
+		return; /* NEVER: at most 16 distinct alert characters */
 	u->alerts[u->n_alerts++] = (uint8_t)c;
 }
 
@@ -544,7 +579,8 @@ static void step(struct ups *u, uint64_t now)
 
 		/* Low battery (ULS p.24 `%` / `+`). */
 		bool lb = u->output_on && runtime_min(u) <= low_batt_min(u) &&
-			  (u->on_batt || u->lowbatt || u->deep);
+			  (u->on_batt || u->lowbatt || u->deep ||
+			   u->p->low_battery_on_line);
 		if (u->output_on && !lb)
 			u->deep = false; /* recharged after a deep discharge */
 		if (lb && !u->lowbatt) {
@@ -692,9 +728,10 @@ static double batt_voltage(const struct ups *u)
 {
 	double nom = u->p->battery_nominal_v;
 	if (!u->on_batt)
-		return u->p->battery_float_v - (100.0 - u->charge) / 100.0 * nom * 0.08;
+		return u->p->battery_float_v - (100.0 - u->charge) / 100.0 * nom * 0.08 +
+		       u->batt_offset;
 	double v = nom * (0.96 + 0.12 * u->charge / 100.0);
-	return v - nom * 0.03 * u->load_pct / 100.0;
+	return v - nom * 0.03 * u->load_pct / 100.0 + u->batt_offset;
 }
 
 static uint8_t reg_q(const struct ups *u)
@@ -772,11 +809,15 @@ struct ups *ups_new(const struct ups_profile *p, uint64_t now)
 	u->contacts = p->contacts;
 	u->dip = p->dip;
 	u->bad_packs = p->bad_packs;
-	u->cause = 'O';
+	u->cause = p->transfer_cause ? p->transfer_cause : 'O';
 	memcpy(u->result, "NO", 3);
 	u->last_test_t = now;
-	ee_defaults(u);
+	ee_load(u, false);
 	memcpy(u->ups_id, p->ups_id, sizeof u->ups_id);
+	if (p->entry_pad_spaces) /* the 8-character field of ULS p.17 */
+		for (size_t n = strlen(u->ups_id); n < 8; n++)
+			u->ups_id[n] = ' ';
+	u->ups_id[8] = '\0';
 	memcpy(u->batt_date, p->battery_date, sizeof u->batt_date);
 	u->packs = p->battery_packs;
 	u->turn_on_at = UPS_NEVER;
@@ -784,8 +825,16 @@ struct ups *ups_new(const struct ups_profile *p, uint64_t now)
 	u->measure_next = now + 120000;
 	u->output_on = true;
 	revive(u, now);
+	/* the extremes the unit has seen since its last M / N read */
+	if (p->line_max > 0)
+		u->mmax = p->line_max;
+	if (p->line_min > 0)
+		u->mmin = p->line_min;
 	measure_alarms(u);
 	update_source(u, now);
+	/* B as the unit reads it at start; the model keeps the offset */
+	if (p->battery_start_v > 0)
+		u->batt_offset = p->battery_start_v - batt_voltage(u);
 	return u; /* a unit that starts on battery announces it with `!` */
 }
 
@@ -1172,8 +1221,12 @@ size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len)
 	for (const char *s = p->alerts; *s; s++)
 		PUT(*s);
 	PUT('.');
-	/* ascending byte order, as real units list them (protocol-facts §2.3) */
-	for (int b = 1; b < 256; b++) {
+	/* the unit's own list, verbatim: its order, undocumented bytes,
+	 * bytes it answers NA (link.commands; ESP SU420, v/s 420, RT) */
+	for (const char *s = p->a_commands; *s; s++)
+		PUT(*s);
+	/* else ascending byte order, as real units list them (facts §2.3) */
+	for (int b = 1; b < 256 && !p->a_commands[0]; b++) {
 		if (!prof_supports(p, (uint8_t)b))
 			continue;
 		/* extras (undocumented replies) are answered but not listed,
@@ -1196,7 +1249,7 @@ size_t ups_caps_string(const struct ups_profile *p, char *buf, size_t len)
 }
 
 /* ^Z items in the order real units print them (ULS p.15 example). */
-static const char dump_order[] = "uleosqpkrEw";
+static const char uls_dump_order[] = "uleosqpkrEw";
 
 /* Appends to a caller's buffer as snprintf does: counts everything. */
 struct strbuf {
@@ -1213,8 +1266,16 @@ static void sb_put(struct strbuf *sb, const char *s, size_t n)
 	sb->n += n;
 }
 
-static void dump_item(struct strbuf *sb, const struct ups_profile *p,
-		      uint8_t cmd)
+/* Does the dump carry @p cmd's own list (the unit answers it)? */
+static bool own_in_dump(const struct ups_profile *p, uint8_t cmd)
+{
+	return cmd < 128 && p->eeprom[cmd].present && prof_supports(p, cmd) &&
+	       !prof_extra(p, cmd);
+}
+
+/* The unit's own item for @p cmd: command, locale, count, width, values. */
+static void own_item(struct strbuf *sb, const struct ups_profile *p,
+		     uint8_t cmd)
 {
 	const struct prof_enum *e = &p->eeprom[cmd];
 	char head[4] = { (char)cmd, e->locale, (char)('0' + e->count),
@@ -1224,23 +1285,46 @@ static void dump_item(struct strbuf *sb, const struct ups_profile *p,
 	sb_put(sb, head, sizeof head);
 	for (int i = 0; i < e->count; i++)
 		sb_put(sb, e->values[i], (size_t)e->width);
-	for (int i = 0; i < p->n_dump_extra; i++)
-		if ((uint8_t)p->dump_extra[i][0] == cmd) {
-			if (p->dump_double_hash)
-				sb_put(sb, "##", 2);
-			sb_put(sb, p->dump_extra[i], strlen(p->dump_extra[i]));
-		}
 }
 
+static void extra_item(struct strbuf *sb, const struct ups_profile *p, int i)
+{
+	if (p->dump_double_hash)
+		sb_put(sb, "##", 2);
+	sb_put(sb, p->dump_extra[i], strlen(p->dump_extra[i]));
+}
+
+/*
+ * `#`, then the items: in the unit's own order when the profile gives
+ * dump_order (each item named by command and locale; the loader checks
+ * that every item is named once), else per command in the ULS order, the
+ * unit's own list first and the other voltage versions' after it.
+ */
 size_t ups_dump_string(const struct ups_profile *p, char *buf, size_t len)
 {
 	struct strbuf sb = { buf, len ? len - 1 : 0, 0 };
 	sb_put(&sb, "#", 1);
-	for (const char *c = dump_order; *c; c++) {
+	for (int k = 0; k < p->n_dump_order; k++) {
+		uint8_t cmd = p->dump_order[k][0];
+		char loc = (char)p->dump_order[k][1];
+		if (own_in_dump(p, cmd) && p->eeprom[cmd].locale == loc) {
+			own_item(&sb, p, cmd);
+			continue;
+		}
+		for (int i = 0; i < p->n_dump_extra; i++)
+			if ((uint8_t)p->dump_extra[i][0] == cmd &&
+			    p->dump_extra[i][1] == loc) {
+				extra_item(&sb, p, i);
+				break;
+			}
+	}
+	for (const char *c = uls_dump_order; *c && !p->n_dump_order; c++) {
 		uint8_t cmd = (uint8_t)*c;
-		if (p->eeprom[cmd].present && prof_supports(p, cmd) &&
-		    !prof_extra(p, cmd))
-			dump_item(&sb, p, cmd);
+		if (own_in_dump(p, cmd))
+			own_item(&sb, p, cmd);
+		for (int i = 0; i < p->n_dump_extra; i++)
+			if ((uint8_t)p->dump_extra[i][0] == cmd)
+				extra_item(&sb, p, i);
 	}
 	if (len)
 		buf[sb.n < len ? sb.n : len - 1] = '\0';
@@ -1253,8 +1337,19 @@ size_t ups_dump_string(const struct ups_profile *p, char *buf, size_t len)
  */
 _Static_assert(sizeof ((struct ups_profile *)0)->level +
 	       sizeof ((struct ups_profile *)0)->alerts + 255 +
+	       sizeof ((struct ups_profile *)0)->a_commands +
 	       sizeof ((struct ups_profile *)0)->a_extension <= UPS_REPLY_MAX,
 	       "the `a` reply may not fit in a reply");
+
+/* The bytes of the serial as the profile gives them: trailing spaces
+ * and NUL padding included (NUT #180, facts §2.5). */
+static size_t serial_bytes(const struct ups_profile *p)
+{
+	size_t n = strlen(p->serial);
+	while (n < p->serial_len && n < sizeof p->serial && !p->serial[n])
+		n++;
+	return n;
+}
 
 /* Replies built from numbers and fixed words ("CLEAR", "%06.2f" ...). */
 #define FIXED_REPLY_MAX 8
@@ -1269,7 +1364,7 @@ size_t ups_reply_max(const struct ups_profile *p)
 	size_t m = FIXED_REPLY_MAX;
 	m = max_z(m, ups_dump_string(p, NULL, 0));
 	m = max_z(m, ups_caps_string(p, NULL, 0));
-	m = max_z(m, strlen(p->serial) + (p->serial_nuls ? 2 : 0));
+	m = max_z(m, serial_bytes(p) + (p->serial_nuls ? 2 : 0));
 	static const size_t strings[] = {
 		offsetof(struct ups_profile, model),
 		offsetof(struct ups_profile, firmware_v),
@@ -1546,7 +1641,7 @@ UPS_HANDLER(h_reg_dip)
 UPS_HANDLER(h_serial)
 {
 	(void)ev; (void)now;
-	reply_str(r, u->p->serial);
+	reply_raw(r, u->p->serial, serial_bytes(u->p));
 	if (u->p->serial_nuls)
 		reply_raw(r, "\0\0", 2); /* protocol-facts §2.5: real units */
 }
@@ -1608,10 +1703,15 @@ UPS_HANDLER(h_apparent)
 	reply_fmt(r, "%06.2f", clampd(u->output_on ? u->load_pct : 0, 0, 999.99));
 }
 
+/* dd.dd (ULS p.13); packs of 100 V and more answer ddd.d: a 192 V RT
+ * 3000 XL sends 218.1 (NUT-DDL), an RT 10000 XL 219.2 (NUT #180) */
 UPS_HANDLER(h_batt_v)
 {
 	(void)ev; (void)now;
-	reply_fmt(r, "%05.2f", clampd(batt_voltage(u), 0, 99.99));
+	if (u->p->battery_nominal_v >= 100)
+		reply_fmt(r, "%05.1f", clampd(batt_voltage(u), 0, 999.9));
+	else
+		reply_fmt(r, "%05.2f", clampd(batt_voltage(u), 0, 99.99));
 }
 
 UPS_HANDLER(h_temp)
@@ -1671,7 +1771,7 @@ UPS_HANDLER(h_dump)
 UPS_HANDLER(h_reset_eeprom)
 {
 	(void)ev;
-	ee_defaults(u); /* everything but c and x (ULS p.16) */
+	ee_load(u, true); /* everything but c and x (ULS p.16) */
 	eeprom_changed(u, now);
 	reply_str(r, "CLEAR");
 }

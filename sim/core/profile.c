@@ -28,8 +28,7 @@
 #define MAX_DOCS (MAX_DEPTH + 1)
 #define MAX_TEXT PROF_MAX_TEXT  /* far above any real profile (~5 KiB) */
 #define MAX_CMDSET 256
-#define MAX_EXTRAS ((int)(sizeof ((struct ups_profile *)0)->extras / \
-			  sizeof ((struct ups_profile *)0)->extras[0]))
+#define MAX_EXTRAS PROF_MAX_EXTRAS
 /* UPS-Link alert characters: see PROF_ALERT_CHARS in profile.h */
 #define ALERT_CHARS PROF_ALERT_CHARS
 
@@ -88,8 +87,11 @@ struct ctx {
 	bool overlay;                  /* prof_overlay: no inherit, no defaults */
 	struct origin eeprom_at[128];  /* key of each eeprom list */
 	struct origin add_at[256];     /* commands.add that last turned a byte on */
-	struct origin extras_at[8];    /* each commands.extras entry */
+	struct origin extras_at[MAX_EXTRAS]; /* each commands.extras entry */
 	struct origin dump_extra_at;   /* the dump_extra list */
+	struct origin dump_extra_item_at[PROF_MAX_DUMP_EXTRA]; /* its items */
+	struct origin dump_order_at;   /* the dump_order list */
+	struct origin dump_order_item_at[PROF_MAX_DUMP_ORDER]; /* its items */
 };
 
 static struct ctx *ctx_new(struct ups_diag *diag, const struct prof_resolver *r)
@@ -105,7 +107,11 @@ static struct ctx *ctx_new(struct ups_diag *diag, const struct prof_resolver *r)
 		cx->add_at[i] = NOWHERE;
 	for (size_t i = 0; i < sizeof cx->extras_at / sizeof cx->extras_at[0]; i++)
 		cx->extras_at[i] = NOWHERE;
-	cx->dump_extra_at = NOWHERE;
+	cx->dump_extra_at = cx->dump_order_at = NOWHERE;
+	for (size_t i = 0; i < PROF_MAX_DUMP_EXTRA; i++)
+		cx->dump_extra_item_at[i] = NOWHERE;
+	for (size_t i = 0; i < PROF_MAX_DUMP_ORDER; i++)
+		cx->dump_order_item_at[i] = NOWHERE;
 	return cx;
 }
 
@@ -127,17 +133,17 @@ enum {
 	S_NOLINE = 1u << 1,  /* no CR / LF */
 	S_NODOT = 1u << 2,   /* no '.' (field separator of the `a` reply) */
 	S_LEN3 = 1u << 3,    /* empty or exactly 3 characters */
-	S_DATE = 1u << 4,    /* empty or "nn/nn/nn" */
+	S_DATE = 1u << 4,    /* empty or a date "d/d/d" (date_ok) */
 	S_BFMT = 1u << 5,    /* empty or SKU.FW.C (NUT's regex for `b`) */
-	S_PAD8 = 1u << 6,    /* padded to 8 with spaces (`c`, ULS p.17) */
-	S_NOHYPHEN = 1u << 7, /* `-` not allowed in c / x text (ULS p.17-18) */
 	S_NUL_OK = 1u << 8,  /* NUL bytes allowed (command byte lists) */
+	S_NUL_PAD = 1u << 9, /* NUL bytes allowed only at the end (padding) */
 };
 
 struct field {
 	const char *key;
 	enum field_type type;
 	size_t off, size;
+	size_t len_off;       /* T_STR: where the byte length goes, or 0 */
 	double lo, hi;
 	const char *choices;
 	unsigned flags;
@@ -316,15 +322,23 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 		return rc;
 	const unsigned char *s = n->data.scalar.value;
 	size_t len = n->data.scalar.length, o = 0, chars = 0;
+	bool padding = false; /* S_NUL_PAD: a NUL came, only NULs may follow */
 
 	for (size_t i = 0; i < len;) {
 		size_t at = i;
 		unsigned cp = utf8_next(s, len, &i);
 		chars++;
-		if (cp == 0 && !(flags & S_NUL_OK))
+		if (cp == 0 && !(flags & (S_NUL_OK | S_NUL_PAD)))
 			return fail(d, n, "%s: NUL characters are not allowed",
 				    path);
-		if (utf8) {
+		if (cp == 0 && (flags & S_NUL_PAD))
+			padding = true;
+		else if (padding)
+			return fail(d, n, "%s: character %zu follows a NUL (NUL "
+				    "bytes may only pad the end)", path, chars);
+		if (cp == 0) {
+			/* a byte like any other here; no rule below is about it */
+		} else if (utf8) {
 			if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
 				return fail(d, n, "%s: character %zu is a control "
 					    "character (not allowed here)", path,
@@ -349,9 +363,6 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 		if ((flags & S_NODOT) && cp == '.')
 			return fail(d, n, "%s: \".\" is not allowed (it "
 				    "separates the fields of the a reply)", path);
-		if ((flags & S_NOHYPHEN) && cp == '-')
-			return fail(d, n, "%s: \"-\" is not allowed (ULS p.17: "
-				    "c and x text cannot contain it)", path);
 		if (utf8) {
 			size_t w = i - at;
 			if (o + w < cap)
@@ -435,11 +446,16 @@ static const struct field identity_f[] = {
 	F("model", T_STR, model, .flags = S_PRINT),
 	F("firmware_v", T_STR, firmware_v, .flags = S_PRINT | S_LEN3),
 	F("firmware_b", T_STR, firmware_b, .flags = S_PRINT | S_BFMT),
-	F("serial", T_STR, serial, .flags = S_PRINT),
+	/* as sent: trailing spaces or NUL padding kept (facts §2.5; NUT #180
+	 * "B21130002653  ") */
+	F("serial", T_STR, serial, .flags = S_PRINT | S_NUL_PAD,
+	  .len_off = offsetof(struct ups_profile, serial_len)),
+	/* the unit's own form: "11/6/03" (NUT-DDL DP 8000 XL) */
 	F("manufactured", T_STR, mfr_date, .flags = S_PRINT | S_DATE),
-	F("battery_date", T_STR, battery_date,
-	  .flags = S_PRINT | S_DATE | S_NOHYPHEN),
-	F("ups_id", T_STR, ups_id, .flags = S_PRINT | S_PAD8 | S_NOHYPHEN),
+	F("battery_date", T_STR, battery_date, .flags = S_PRINT | S_DATE),
+	/* verbatim, "s0-ups0" (NUT-DDL SU3000RM); `-` and the padding
+	 * follow behaviour.entry_hyphen / entry_pad (check_doc, ups_new) */
+	F("ups_id", T_STR, ups_id, .flags = S_PRINT),
 	F("copyright", T_STR, copyright, .flags = S_PRINT),
 };
 
@@ -456,6 +472,8 @@ static const struct field link_f[] = {
 	F("level", T_STR, level, .flags = S_PRINT | S_NODOT),
 	F("alerts", T_STR, alerts, .flags = S_NOLINE | S_NODOT),
 	F("extension", T_STR, a_extension, .flags = S_NOLINE | S_NODOT),
+	/* the unit's own list, verbatim (ESP SU420, v/s 420, RT 1000 XL) */
+	F("commands", T_STR, a_commands, .flags = S_NOLINE | S_NODOT),
 };
 
 /* protocol-facts ⚠ quirks */
@@ -465,6 +483,7 @@ static const struct field behaviour_f[] = {
 	F("dump_double_hash", T_BOOL, dump_double_hash),
 	F("serial_nuls", T_BOOL, serial_nuls),
 	F("s_on_line", T_FLAG2, s_on_line_ok, .choices = "NA|OK"),
+	F("low_battery_on_line", T_BOOL, low_battery_on_line),
 	F("dip", T_U8, dip, .lo = 0, .hi = 255),
 	F("dip_edit_mask", T_U8, dip_edit_mask, .lo = 0, .hi = 255),
 	/* c/x direct entry (docs/profiles.md "Direct entry") */
@@ -493,6 +512,9 @@ static const struct field electrical_f[] = {
 	F("rated_w", T_DBL, rated_w, .lo = 0, .hi = 1e6),
 	F("line_voltage", T_DBL, line_voltage, .lo = 0, .hi = 999.9),
 	F("line_frequency", T_DBL, line_freq, .lo = 0, .hi = 99.99),
+	F("line_max", T_DBL, line_max, .lo = 0, .hi = 999.9),
+	F("line_min", T_DBL, line_min, .lo = 0, .hi = 999.9),
+	F("transfer_cause", T_CHAR, transfer_cause, .choices = "RHLTOS"),
 	F("load", T_DBL, load_pct, .lo = 0, .hi = 200),
 	F("temperature", T_DBL, temperature_c, .lo = -40, .hi = 150),
 	F("boost_below", T_DBL, boost_below_v, .lo = 0, .hi = 999.9),
@@ -504,7 +526,9 @@ static const struct field electrical_f[] = {
 
 static const struct field battery_f[] = {
 	F("nominal_voltage", T_DBL, battery_nominal_v, .lo = 1, .hi = 999),
-	F("float_voltage", T_DBL, battery_float_v, .lo = 0, .hi = 99.99),
+	/* `B` is dd.dd below 100 V, ddd.d from 100 V (check_doc) */
+	F("float_voltage", T_DBL, battery_float_v, .lo = 0, .hi = 999.9),
+	F("voltage", T_DBL, battery_start_v, .lo = 0, .hi = 999.9),
 	F("charge", T_DBL, battery_charge, .lo = 0, .hi = 100),
 	F("runtime_full_load", T_DBL, runtime_full_load_min, .lo = 0.1,
 	  .hi = 9999),
@@ -578,6 +602,7 @@ static void prof_defaults(struct ups_profile *p)
 		.calibration_stop_pct = 25,      /* ULS p.5 */
 		.line_voltage = 120.0,
 		.line_freq = 60.00,
+		.transfer_cause = 'O',           /* ULS p.7: none since turn-on */
 		.load_pct = 25,
 		.temperature_c = 31.0,
 		.battery_charge = 100,
@@ -615,14 +640,27 @@ static bool b_format_ok(const char *s)
 	return parts == 3 && run > 0;
 }
 
+/*
+ * A date as units send it: three groups of 1-4 digits separated by "/",
+ * at most 8 characters.  ULS p.10, p.18 give "dd/mm/yy"; units answer
+ * mm/dd/yy (facts §2.5), and a date typed by a host stays as typed
+ * ("11/6/03", NUT-DDL Smart-UPS DP 8000 XL battery.date).
+ */
 static bool date_ok(const char *s)
 {
-	for (int i = 0; i < 8; i++) {
-		bool slash = i == 2 || i == 5;
-		if (slash ? s[i] != '/' : (s[i] < '0' || s[i] > '9'))
+	int groups = 0, run = 0;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (++run > 4)
+				return false;
+		} else if (*s == '/' && run > 0 && groups < 2) {
+			groups++;
+			run = 0;
+		} else {
 			return false;
+		}
 	}
-	return s[8] == '\0';
+	return groups == 2 && run > 0;
 }
 
 static enum ups_rc str_field(struct doc *d, const struct field *f,
@@ -664,18 +702,16 @@ static enum ups_rc str_field(struct doc *d, const struct field *f,
 		return fail(d, v, "%s: must be exactly 3 characters (or \"\" "
 			    "for none), got %zu", path, len);
 	if ((f->flags & S_DATE) && len != 0 && !date_ok(buf))
-		return fail(d, v, "%s: expected an 8-character date "
-			    "\"mm/dd/yy\"", path);
+		return fail(d, v, "%s: expected a date of three groups of "
+			    "digits separated by \"/\" such as \"mm/dd/yy\" "
+			    "or \"11/6/03\"", path);
 	if ((f->flags & S_BFMT) && len != 0 && !b_format_ok(buf))
 		return fail(d, v, "%s: expected SKU.FIRMWARE.COUNTRY such as "
 			    "\"601.3.D\" (letters and digits in three parts)",
 			    path);
-	if (f->flags & S_PAD8) {
-		while (len < 8)
-			buf[len++] = ' ';
-		buf[len] = '\0';
-	}
 	memcpy(dst, buf, len + 1);
+	if (f->len_off)
+		*(size_t *)((char *)d->p + f->len_off) = len;
 	return UPS_OK;
 }
 
@@ -1073,12 +1109,34 @@ static enum ups_rc eeprom_values(struct doc *d, const yaml_node_t *v,
 	return UPS_OK;
 }
 
+/** The index of value @p n names in @p e's list (first match); none: keep. */
+static enum ups_rc eeprom_pick(struct doc *d, const yaml_node_t *n,
+			       const char *path, const char *what,
+			       const struct prof_enum *e, int *idx)
+{
+	char buf[64], vpath[112];
+	size_t len = 0;
+	if (!n)
+		return UPS_OK;
+	snprintf(vpath, sizeof vpath, "%s.%s", path, what);
+	enum ups_rc rc = get_bytes(d, n, vpath, buf, sizeof buf, &len, S_PRINT,
+				   false);
+	if (rc)
+		return rc;
+	for (int i = 0; i < e->count; i++)
+		if (!strcmp(e->values[i], buf)) {
+			*idx = i;
+			return UPS_OK;
+		}
+	return fail(d, n, "%s: %s is not one of the values", path, what);
+}
+
 static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 				const yaml_node_t *v, uint8_t b,
 				const char *path)
 {
 	struct prof_enum e = { .present = true };
-	const yaml_node_t *nl = NULL, *nv = NULL, *nd = NULL;
+	const yaml_node_t *nl = NULL, *nv = NULL, *nd = NULL, *nc = NULL;
 	if (is_null(v)) {
 		/* "u: ~" drops an inherited list */
 		memset(&d->p->eeprom[b], 0, sizeof d->p->eeprom[b]);
@@ -1087,8 +1145,8 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 	}
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(d, v, "%s: expected a mapping { locale: ..., values: "
-			    "[...], default: ... }, got a %s", path,
-			    kind_name(v));
+			    "[...], default: ..., current: ... }, got a %s",
+			    path, kind_name(v));
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
 		yaml_node_t *kk = node(d, pr->key);
@@ -1097,14 +1155,17 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 			return rc;
 		const yaml_node_t **slot = scalar_is(kk, "locale") ? &nl :
 					   scalar_is(kk, "values") ? &nv :
-					   scalar_is(kk, "default") ? &nd : NULL;
+					   scalar_is(kk, "default") ? &nd :
+					   scalar_is(kk, "current") ? &nc : NULL;
 		if (!slot)
 			return fail(d, kk, "unknown key in section \"%s\" "
-				    "(known: locale, values, default)", path);
+				    "(known: locale, values, default, current)",
+				    path);
 		if (*slot)
 			return fail(d, kk, "%s.%s: duplicate key", path,
 				    slot == &nl ? "locale" : slot == &nv ?
-				    "values" : "default");
+				    "values" : slot == &nd ? "default" :
+				    "current");
 		*slot = node(d, pr->value);
 	}
 	if (!nl)
@@ -1123,21 +1184,14 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 	e.locale = (char)nl->data.scalar.value[0];
 	if ((rc = eeprom_values(d, nv, path, &e)))
 		return rc;
-	if (nd) {
-		char buf[64], dpath[112];
-		size_t len = 0;
-		snprintf(dpath, sizeof dpath, "%s.default", path);
-		if ((rc = get_bytes(d, nd, dpath, buf, sizeof buf, &len, S_PRINT,
-				    false)))
-			return rc;
-		e.def = -1;
-		for (int i = 0; i < e.count && e.def < 0; i++)
-			if (!strcmp(e.values[i], buf))
-				e.def = i;
-		if (e.def < 0)
-			return fail(d, nd, "%s: default is not one of the values",
-				    path);
-	}
+	if ((rc = eeprom_pick(d, nd, path, "default", &e, &e.def)))
+		return rc;
+	/* the value at start: a unit set up by its owner (NUT-DDL dumps
+	 * show e.g. u 264 where the factory value is 253); `z` still
+	 * restores the default */
+	e.cur = e.def;
+	if ((rc = eeprom_pick(d, nc, path, "current", &e, &e.cur)))
+		return rc;
 	d->p->eeprom[b] = e;
 	d->cx->eeprom_at[b] = origin_of(d, k);
 	return UPS_OK;
@@ -1226,7 +1280,65 @@ static enum ups_rc do_dump_extra(struct doc *d, const yaml_node_t *v)
 					   sizeof p->dump_extra[0]);
 		if (rc)
 			return rc;
-		p->n_dump_extra++;
+		d->cx->dump_extra_item_at[p->n_dump_extra++] = origin_of(d, n);
+	}
+	return UPS_OK;
+}
+
+/*
+ * dump_order: the ^Z items in the unit's order, each named by command and
+ * locale ("uI", "^L4"), own lists and dump_extra items alike.  A 230 V
+ * SU420 lists uD uA uI, its own locale last (FORUM dump, facts §3).  Here
+ * each name is checked on its own; finalise() checks that every item the
+ * dump has is named exactly once.
+ */
+static enum ups_rc do_dump_order(struct doc *d, const yaml_node_t *v)
+{
+	struct ups_profile *p = d->p;
+	p->n_dump_order = 0; /* a document's list replaces the inherited one */
+	d->cx->dump_order_at = origin_of(d, v);
+	if (is_null(v))
+		return UPS_OK;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(d, v, "dump_order: expected a list of ^Z items such "
+			    "as [uD, uA, uI, e4], got a %s", kind_name(v));
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = node(d, *it);
+		char buf[8], path[32], nm[8];
+		size_t len = 0;
+		int i = p->n_dump_order;
+		snprintf(path, sizeof path, "dump_order[%d]", i);
+		if (i == PROF_MAX_DUMP_ORDER)
+			return fail(d, n, "dump_order: too many items (at most "
+				    "%d)", PROF_MAX_DUMP_ORDER);
+		enum ups_rc rc = need_scalar(d, n, path);
+		if (rc)
+			return rc;
+		if (n->data.scalar.length > 6 ||
+		    get_bytes(d, n, path, buf, sizeof buf, &len, S_NOLINE,
+			      false) != UPS_OK)
+			len = 0;
+		uint8_t cmd = (uint8_t)buf[0];
+		char loc = len ? buf[len - 1] : 0;
+		if (len == 3 && buf[0] == '^' &&
+		    ((buf[1] >= '@' && buf[1] <= '_') ||
+		     (buf[1] >= 'a' && buf[1] <= 'z')))
+			cmd = (uint8_t)(buf[1] & 0x1F);
+		else if (len != 2)
+			len = 0;
+		if (!len || !loc || !strchr("ADIMJ4", loc) || !editable(cmd))
+			return fail(d, n, "%s: not a ^Z item name (a customizing "
+				    "command and its locale A D I M J or 4, e.g. "
+				    "uI, e4, ^L4)", path);
+		for (int j = 0; j < i; j++)
+			if (p->dump_order[j][0] == cmd &&
+			    p->dump_order[j][1] == (uint8_t)loc)
+				return fail(d, n, "dump_order: %s%c is named twice",
+					    cmd_byte_name(cmd, nm), loc);
+		p->dump_order[i][0] = cmd;
+		p->dump_order[i][1] = (uint8_t)loc;
+		d->cx->dump_order_item_at[p->n_dump_order++] = origin_of(d, n);
 	}
 	return UPS_OK;
 }
@@ -1281,7 +1393,7 @@ static enum ups_rc do_inherit(struct doc *d, const yaml_node_t *k,
 }
 
 enum top_key { K_INHERIT, K_FAMILY, K_COMMANDS, K_EEPROM, K_DUMP_EXTRA,
-	       K_FIELD, K_SECTION };
+	       K_DUMP_ORDER, K_FIELD, K_SECTION };
 
 static const struct {
 	const char *key;
@@ -1300,6 +1412,7 @@ static const struct {
 	{ "timing", K_SECTION, SEC_TIMING },
 	{ "eeprom", K_EEPROM, 0 },
 	{ "dump_extra", K_DUMP_EXTRA, 0 },
+	{ "dump_order", K_DUMP_ORDER, 0 },
 	{ "electrical", K_SECTION, SEC_ELECTRICAL },
 	{ "battery", K_SECTION, SEC_BATTERY },
 	{ "accessory", K_SECTION, SEC_ACCESSORY },
@@ -1349,6 +1462,9 @@ static enum ups_rc walk_top(struct doc *d, const yaml_node_t *root)
 			break;
 		case K_DUMP_EXTRA:
 			rc = do_dump_extra(d, v);
+			break;
+		case K_DUMP_ORDER:
+			rc = do_dump_order(d, v);
 			break;
 		case K_FIELD:
 			rc = apply_field(d, SEC_TOP,
@@ -1404,6 +1520,44 @@ static enum ups_rc check_doc(struct doc *d, const yaml_node_t *root)
 				    field_node(d, SEC_BATTERY, "packs"), root),
 			    "battery.bad_packs: more bad packs than "
 			    "battery.packs");
+	/* M and N are the extremes since the last read: L lies between */
+	const yaml_node_t *lv = field_node(d, SEC_ELECTRICAL, "line_voltage");
+	if (p->line_max > 0 && p->line_max < p->line_voltage)
+		return fail(d, pick(field_node(d, SEC_ELECTRICAL, "line_max"), lv,
+				    root), "electrical.line_max: below "
+			    "electrical.line_voltage (M is the highest line "
+			    "voltage since the last read)");
+	if (p->line_min > p->line_voltage)
+		return fail(d, pick(field_node(d, SEC_ELECTRICAL, "line_min"), lv,
+				    root), "electrical.line_min: above "
+			    "electrical.line_voltage (N is the lowest line "
+			    "voltage since the last read)");
+	/* `B` is dd.dd (ULS p.13) below 100 V; packs of 100 V and more send
+	 * ddd.d (NUT-DDL RT 3000 XL "218.1", NUT #180 RT 10000 XL "219.2") */
+	if (p->battery_nominal_v < 100 &&
+	    (p->battery_float_v > 99.99 || p->battery_start_v > 99.99))
+		return fail(d, pick(p->battery_float_v > 99.99 ?
+				    field_node(d, SEC_BATTERY, "float_voltage") :
+				    field_node(d, SEC_BATTERY, "voltage"),
+				    field_node(d, SEC_BATTERY, "nominal_voltage"),
+				    root), "battery: B answers dd.dd for a pack "
+			    "under 100 V, so at most 99.99 (or give "
+			    "battery.nominal_voltage of 100 or more)");
+	/* a unit that refuses `-` in typed text has none in its own */
+	if (p->entry_hyphen_refused) {
+		static const char *const keys[] = { "ups_id", "battery_date" };
+		const char *vals[] = { p->ups_id, p->battery_date };
+		for (int i = 0; i < 2; i++)
+			if (strchr(vals[i], '-'))
+				return fail(d, pick(field_node(d, SEC_IDENTITY,
+							       keys[i]),
+						    field_node(d, SEC_BEHAVIOUR,
+							       "entry_hyphen"),
+						    root), "identity.%s: \"-\" "
+					    "is not allowed with behaviour."
+					    "entry_hyphen: refuse (ULS p.17-18)",
+					    keys[i]);
+	}
 
 	const yaml_node_t *loc = field_node(d, SEC_VOLTAGE, "locale");
 	for (int b = 0; b < 128; b++) {
@@ -1611,7 +1765,7 @@ static void measure_extras(struct ups_profile *p)
 		e->locale = '4';
 		e->count = 4;
 		e->width = 5;
-		e->def = 0;
+		e->def = e->cur = 0;
 		for (int v = 0; v < 4; v++)
 			snprintf(e->values[v], sizeof e->values[v], "%s",
 				 measure_limits[i].values[v]);
@@ -1648,6 +1802,88 @@ static struct origin later(struct origin a, struct origin b)
 	if (a.line != b.line)
 		return a.line > b.line ? a : b;
 	return a.col >= b.col ? a : b;
+}
+
+/** Does the ^Z reply carry @p b's own list (model.c ups_dump_string)? */
+static bool own_in_dump(const struct ups_profile *p, uint8_t b)
+{
+	return b < 128 && p->eeprom[b].present && prof_supports(p, b) &&
+	       !prof_extra(p, b);
+}
+
+/*
+ * The ^Z items of the merged profile: no item twice (an own list and a
+ * dump_extra item, or two dump_extra items, with the same command and
+ * locale), and with dump_order every item named exactly once, every name
+ * an item.  Without dump_order the dump follows ULS p.15's command order,
+ * so a dump_extra item for another command would never be sent.
+ */
+static enum ups_rc check_dump(struct ctx *cx, const struct ups_profile *p)
+{
+	static const char uls_order[] = "uleosqpkrEw"; /* model.c dump_order */
+	char nm[8];
+	for (int i = 0; i < p->n_dump_extra; i++) {
+		uint8_t c = (uint8_t)p->dump_extra[i][0];
+		char loc = p->dump_extra[i][1];
+		struct origin at = cx->dump_extra_item_at[i];
+		cmd_byte_name(c, nm);
+		if (own_in_dump(p, c) && p->eeprom[c].locale == loc)
+			return fail_at(cx, at, "dump_extra[%d]: %s%c is the "
+				       "unit's own eeprom.%s list; a ^Z item may "
+				       "appear once", i, nm, loc, nm);
+		for (int j = 0; j < i; j++)
+			if ((uint8_t)p->dump_extra[j][0] == c &&
+			    p->dump_extra[j][1] == loc)
+				return fail_at(cx, at, "dump_extra[%d]: %s%c is "
+					       "already dump_extra[%d]; a ^Z item "
+					       "may appear once", i, nm, loc, j);
+		if (!p->n_dump_order && !strchr(uls_order, (int)c))
+			return fail_at(cx, at, "dump_extra[%d]: %s items are "
+				       "sent only where dump_order names them "
+				       "(the ULS order has %s)", i, nm,
+				       uls_order);
+	}
+	if (!p->n_dump_order)
+		return UPS_OK;
+	uint8_t named[128][6] = { { 0 } }; /* [cmd][locale] named in order */
+	static const char locales[] = "ADIMJ4";
+	for (int i = 0; i < p->n_dump_order; i++) {
+		uint8_t c = p->dump_order[i][0];
+		char loc = (char)p->dump_order[i][1];
+		bool found = own_in_dump(p, c) && p->eeprom[c].locale == loc;
+		for (int j = 0; j < p->n_dump_extra && !found; j++)
+			found = (uint8_t)p->dump_extra[j][0] == c &&
+				p->dump_extra[j][1] == loc;
+		if (!found)
+			return fail_at(cx, later(cx->dump_order_item_at[i],
+						 cx->dump_extra_at),
+				       "dump_order[%d]: %s%c names no ^Z item "
+				       "(no eeprom.%s list of locale %c that the "
+				       "unit answers, no such dump_extra item)",
+				       i, cmd_byte_name(c, nm), loc, nm, loc);
+		named[c & 0x7F][strchr(locales, loc) - locales] = 1;
+	}
+	struct origin at = later(cx->dump_order_at, cx->dump_extra_at);
+	for (const char *c = uls_order; *c; c++) {
+		const struct prof_enum *e = &p->eeprom[(uint8_t)*c];
+		if (own_in_dump(p, (uint8_t)*c) &&
+		    !named[(uint8_t)*c][strchr(locales, e->locale) - locales])
+			return fail_at(cx, later(at, cx->eeprom_at[(uint8_t)*c]),
+				       "dump_order: does not name %c%c, the "
+				       "unit's own eeprom.%c list; name every "
+				       "item of the ^Z reply", *c, e->locale,
+				       *c);
+	}
+	for (int i = 0; i < p->n_dump_extra; i++) {
+		uint8_t c = (uint8_t)p->dump_extra[i][0];
+		char loc = p->dump_extra[i][1];
+		if (!named[c & 0x7F][strchr(locales, loc) - locales])
+			return fail_at(cx, later(at, cx->dump_extra_item_at[i]),
+				       "dump_order: does not name %s%c, "
+				       "dump_extra[%d]; name every item of the "
+				       "^Z reply", cmd_byte_name(c, nm), loc, i);
+	}
+	return UPS_OK;
 }
 
 /**
@@ -1712,6 +1948,9 @@ static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
 		measure_extras(p);
 	for (int i = 0; i < p->n_extras; i++)
 		prof_set_supported(p, p->extras[i].byte, true);
+	enum ups_rc rc = check_dump(cx, p);
+	if (rc)
+		return rc;
 
 	size_t most = ups_reply_max(p);
 	if (most > UPS_REPLY_MAX) {

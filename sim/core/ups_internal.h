@@ -47,6 +47,7 @@ struct ups {
 	uint64_t xfer_until;     /* notch/spike/rate: on battery until then */
 	char xfer_cause;         /* G for that transfer */
 	double mmax, mmin;       /* M / N since last read */
+	double batt_offset;      /* B at start minus the model's (profile) */
 	char cause;              /* G */
 
 	/* forced battery operation */

@@ -66,6 +66,9 @@ static void check_profile(const struct ups_profile *p)
 	CHECK(p->n_dump_extra >= 0 && p->n_dump_extra <= PROF_MAX_DUMP_EXTRA);
 	for (int i = 0; i < p->n_dump_extra; i++)
 		CHECK(strlen(p->dump_extra[i]) >= 5);
+	CHECK(p->n_dump_order >= 0 && p->n_dump_order <= PROF_MAX_DUMP_ORDER);
+	CHECK(p->n_extras >= 0 && p->n_extras <= PROF_MAX_EXTRAS);
+	CHECK(p->serial_len < sizeof p->serial);
 	for (int b = 0; b < 128; b++) {
 		const struct prof_enum *e = &p->eeprom[b];
 		if (!e->present)
@@ -74,6 +77,7 @@ static void check_profile(const struct ups_profile *p)
 		CHECK(e->count >= 1 && e->count <= PROF_MAX_VALUES);
 		CHECK(e->width >= 1 && e->width <= PROF_MAX_WIDTH);
 		CHECK(e->def >= 0 && e->def < e->count);
+		CHECK(e->cur >= 0 && e->cur < e->count);
 		CHECK(strchr("ADIMJ4", e->locale) && e->locale);
 		for (int i = 0; i < e->count; i++)
 			CHECK(strlen(e->values[i]) == (size_t)e->width);

@@ -792,7 +792,7 @@ static void regress_auto_selftest_never_runs(void **st)
 
 static void set_e_on(struct ups_profile *p)
 {
-	p->eeprom['E'].def = 2; /* "ON ": test at start-up */
+	p->eeprom['E'].def = p->eeprom['E'].cur = 2; /* "ON ": start-up test */
 }
 
 static void regress_auto_selftest_on_startup(void **st)

@@ -337,11 +337,12 @@ static void test_values(void **state)
 		      "\"!$\\x04\", extension: \"\\x81:\\xD0\\xFF\" }\n");
 	assert_string_equal(prof.alerts, "!$\x04");
 	assert_string_equal(prof.a_extension, "\x81:\xD0\xFF");
-	/* c is padded to 8 characters (ULS p.17) */
+	/* c is kept as written (the unit pads it only with behaviour.
+	 * entry_pad: spaces, see test_profile_quirks.c) */
 	assert_parses("family: smart-ups-3g\nidentity: { ups_id: \"AB\" }\n");
-	assert_string_equal(prof.ups_id, "AB      ");
+	assert_string_equal(prof.ups_id, "AB");
 	assert_parses("family: smart-ups-3g\nidentity: { ups_id: \"\" }\n");
-	assert_string_equal(prof.ups_id, "        ");
+	assert_string_equal(prof.ups_id, "");
 	/* hex integers, enums, chars, defaults by value */
 	assert_parses("family: matrix-ups\nvoltage: { nominal: 208, locale: M, "
 		      "matrix_select: I }\nbehaviour: { dip: 0x0A, unsupported: "
@@ -614,9 +615,20 @@ static const struct bad bad_docs[] = {
 	{ FAM "identity: { firmware_b: 601-3-D }\n", 2, 25, "identity.firmware_b: "
 	  "expected SKU.FIRMWARE.COUNTRY" },
 	{ FAM "identity: { manufactured: 03-25-04 }\n", 2, 27,
-	  "identity.manufactured: expected an 8-character date" },
-	{ FAM "identity: { ups_id: UPS-1 }\n", 2, 21, "identity.ups_id: \"-\" is "
-	  "not allowed" },
+	  "identity.manufactured: expected a date of three groups of digits "
+	  "separated by \"/\"" },
+	{ FAM "identity: { battery_date: 1/1/1/11 }\n", 2, 27,
+	  "identity.battery_date: expected a date" },
+	{ FAM "identity: { battery_date: 12345/11 }\n", 2, 27,
+	  "identity.battery_date: expected a date" },
+	{ FAM "identity: { ups_id: UPS-1 }\nbehaviour: { entry_hyphen: refuse }\n",
+	  2, 21, "identity.ups_id: \"-\" is not allowed with behaviour."
+	  "entry_hyphen: refuse" },
+	{ FAM "behaviour: { entry_hyphen: refuse }\nidentity: { battery_date: "
+	  "1/1/01, ups_id: UPS-1 }\n", 3, 43, "identity.ups_id: \"-\" is not "
+	  "allowed" },
+	{ FAM "identity: { serial: \"AB\\0C\" }\n", 2, 21, "identity.serial: "
+	  "character 4 follows a NUL (NUL bytes may only pad the end)" },
 	{ FAM "link: { level: \"3.1\" }\n", 2, 16, "link.level: \".\" is not "
 	  "allowed" },
 	{ FAM "link: { extension: \"a\\rb\" }\n", 2, 20, "link.extension: CR and "
