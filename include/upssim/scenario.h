@@ -65,12 +65,22 @@ struct scen {
 	char description[160];
 	char source[256];      /**< file it came from */
 	char profile[256];     /**< profile name or path ("" = default) */
-	char *overlay;         /**< YAML mapping laid over the profile, or NULL */
+	/**
+	 * The text of `profile.override` for prof_overlay(), or NULL: the
+	 * source span itself, after as many spaces as put its first
+	 * character on its own column.  Its columns are the file's and its
+	 * line N is the file's line overlay_line + N - 1, so a diagnostic
+	 * from prof_overlay(p, overlay, overlay_len, source, d) reads right
+	 * after d.line += overlay_line - 1.  NUL-terminated.
+	 */
+	char *overlay;
 	size_t overlay_len;
-	int overlay_line;      /**< where the overlay starts in the file */
-	struct scen_action *init; /**< initial state, applied at time 0 */
+	int overlay_line;      /**< 1-based file line of the overlay's line 1 */
+	struct scen_action *init; /**< initial state, applied at time 0 in
+				       this order (docs/scenarios.md) */
 	size_t n_init;
-	struct scen_step *steps;  /**< sorted by at_ms, stable */
+	struct scen_step *steps;  /**< sorted by at_ms, stable: ties keep the
+				       file's order (entry, then repeat) */
 	size_t n_steps;
 	uint64_t end_ms;       /**< UPS_NEVER: no end given */
 };
@@ -80,9 +90,13 @@ struct scen {
 
 /**
  * Parse a scenario document.
- * @param[in]  src   file name for diagnostics
- * @param[out] out   filled on success; free with scen_free()
- * @return UPS_OK, UPS_EPARSE with @p diag set, or UPS_ENOMEM
+ * @param[in]  src   file name for diagnostics (its stem is .name)
+ * @param[in]  text  YAML, @p len bytes (need not be NUL-terminated),
+ *                   at most PROF_MAX_TEXT
+ * @param[out] out   filled on success; free with scen_free().  On failure
+ *                   it holds nothing (scen_free() is harmless)
+ * @return UPS_OK, UPS_EPARSE with @p diag set, UPS_ENOMEM, or UPS_EARG
+ *         (@p out NULL, or @p text NULL with @p len > 0)
  */
 enum ups_rc scen_parse(const char *src, const char *text, size_t len,
 		       struct scen *out, struct ups_diag *diag);
@@ -91,14 +105,19 @@ void scen_free(struct scen *s);
 /**
  * Parse one control line: a YAML flow mapping with one event key, the same
  * keys as a timeline entry without `at`/`after`/`repeat` (`{line: off}`,
- * `{load: 80}`, `{fault: fan}`, `{wire: {silence: 30s}}`).
- * @return UPS_OK or UPS_EPARSE with @p diag (line 1, column in @p line)
+ * `{load: 80}`, `{fault: fan}`, `{wire: {silence: 30s}}`).  At most 4096
+ * bytes; a final LF or CR LF is allowed, no other line break.
+ * @param[out] out  filled on success, zeroed on failure
+ * @return UPS_OK, UPS_EPARSE with @p diag (file "<control>", line 1,
+ *         column in @p line), UPS_ENOMEM, or UPS_EARG
  */
 enum ups_rc scen_parse_line(const char *line, size_t len,
 			    struct scen_action *out, struct ups_diag *diag);
 
-/** Parse a duration: "250ms", "30s", "5m", "1h30m", "2d", or a bare number
- *  of seconds.  @return UPS_OK or UPS_EPARSE */
+/** Parse a duration: "250ms", "30s", "5m", "1h30m", "1h 30m", "2d",
+ *  "1.5s", or a bare number of seconds; units largest first, each once; a
+ *  whole number of milliseconds, at most 3650 days.  *@p ms is set only on
+ *  success.  @return UPS_OK, UPS_EPARSE, or UPS_EARG (a NULL pointer) */
 enum ups_rc scen_duration(const char *s, uint64_t *ms);
 
 #endif
