@@ -107,6 +107,9 @@ void hrn_run_scripts(struct hrn_run *r, struct hrn_script **scripts,
  *  restored (reported on @p o->human). */
 int hrn_restore(struct hrn_run *r);
 
+/** The target's description ("--sim NAME (/dev/pts/3, pid 42)"). */
+const char *hrn_run_target(const struct hrn_run *r);
+
 /** The target stopped answering or went away. */
 bool hrn_run_dead(const struct hrn_run *r, const char **why);
 bool hrn_run_interrupted(const struct hrn_run *r);

@@ -109,7 +109,7 @@ static void usage(FILE *f)
 "Examples:\n"
 "  upsharness run smoke.yaml --sim smart-ups-1500\n"
 "  upsharness conform --port /dev/ttyUSB0 --junit conform.xml\n"
-"  upsharness run edits.yaml --device /dev/pts/7 --tap | prove -e cat -\n"
+"  upsharness run edits.yaml --device /dev/pts/7 --tap > r.tap; prove -e cat r.tap\n"
 "  upsharness record identity.yaml --port /dev/ttyS0 -o su1500-fw601.yaml\n"
 "  upsharness run su1500-fw601.yaml --sim smart-ups-1500   # lab vs simulator\n"
 "  upsharness run kill.yaml --port /dev/ttyUSB0 --dry-run\n");

@@ -146,9 +146,9 @@ int hrn_record_write(struct hrn_run *r, const struct hrn_script *s, FILE *out,
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%SZ", &tm);
 	const struct hrn_detect *d = hrn_detected(r);
-	fprintf(out, "# Recorded by upsharness %s on %s from the target%s%s%s.\n",
-		UPSSIM_VERSION, stamp, d->model[0] ? " (" : "", d->model,
-		d->model[0] ? ")" : "");
+	fprintf(out, "# Recorded by upsharness %s on %s from %s%s%s%s.\n",
+		UPSSIM_VERSION, stamp, hrn_run_target(r), d->model[0] ? ": " : "",
+		d->model, "");
 	size_t at = 0;
 	for (size_t i = 0; i < rs.n; i++) {
 		if (rs.v[i].start < at)

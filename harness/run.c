@@ -390,6 +390,11 @@ bool hrn_run_dead(const struct hrn_run *r, const char **why)
 	return r->dead;
 }
 
+const char *hrn_run_target(const struct hrn_run *r)
+{
+	return r->tg->desc;
+}
+
 bool hrn_run_interrupted(const struct hrn_run *r)
 {
 	(void)r;
@@ -650,6 +655,9 @@ static void fail_head(struct hrn_run *r, const char *label,
 	if (r->c && r->c->spec && r->c->spec[0])
 		sb_printf(&r->fail, "\n  spec:     %s", r->c->spec);
 	char esc[4 * SEND_MAX + 8];
+	if (st->action == HRN_A_WAIT || st->action == HRN_A_FLUSH ||
+	    st->action == HRN_A_ALERT)
+		return; /* nothing is sent by these steps */
 	if (r->sent_any)
 		sb_printf(&r->fail, "\n  sent:     %s",
 			  hrn_esc(r->sent, r->sent_n, esc, sizeof esc));

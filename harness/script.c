@@ -1488,8 +1488,8 @@ enum hrn_effect hrn_guard_feed(struct hrn_guard *g, uint8_t b,
 	cmd_byte_name(b, nm);
 	if (!c || (c->flags & CF_UNDOC)) {
 		if (p->documented_only) {
-			snprintf(why, whylen, "%s is not a documented UPS-Link "
-				 "command (ULS §2.0: other commands are "
+			snprintf(why, whylen, "%s, which is not a documented "
+				 "UPS-Link command (ULS §2.0: other commands are "
 				 "APC-internal); never sent to a serial port", nm);
 			return HRN_E_REFUSED;
 		}
@@ -1511,8 +1511,8 @@ enum hrn_effect hrn_guard_feed(struct hrn_guard *g, uint8_t b,
 		}
 		if (sc && (sc->flags & CF_EDITABLE)) {
 			if (hrn_power_setting(s) && !p->allow_destructive) {
-				snprintf(why, whylen, "- after %s (%s) edits a "
-					 "shutdown-related setting", sn, sc->id);
+				snprintf(why, whylen, "- after %s (%s), which edits "
+					 "a shutdown-related setting", sn, sc->id);
 				return HRN_E_REFUSED;
 			}
 			g->setting = s;
@@ -1521,8 +1521,8 @@ enum hrn_effect hrn_guard_feed(struct hrn_guard *g, uint8_t b,
 		return HRN_E_NONE;
 	}
 	if ((c->flags & CF_DESTRUCTIVE) && !p->allow_destructive) {
-		snprintf(why, whylen, "%s (%s) cuts or risks the load's power",
-			 nm, c->id ? c->id : c->label);
+		snprintf(why, whylen, "%s (%s), which cuts or risks the load's "
+			 "power", nm, c->id ? c->id : c->label);
 		return HRN_E_REFUSED;
 	}
 	g->last = b;
