@@ -5,7 +5,11 @@
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "upssim/cmdtab.h"
+#include "upssim/control.h"
 #include "upssim/engine.h"
+#include "upssim/runner.h"
+#include "upssim/scenario.h"
+#include "upssim/timeline.h"
 #include "upssim/evloop.h"
 #include "upssim/profile.h"
 #include "upssim/transport.h"
@@ -26,7 +30,7 @@
 enum {
 	EXIT_OK_ = 0,
 	EXIT_USAGE = 2,     /* bad command line */
-	EXIT_PROFILE = 3,   /* profile not found or invalid */
+	EXIT_PROFILE = 3,   /* input file (profile, scenario) missing or invalid */
 	EXIT_DEVICE = 4,    /* cannot create or open the device */
 	EXIT_RUNTIME = 5,   /* failure while running */
 };
@@ -43,6 +47,11 @@ struct options {
 	bool realistic;
 	int verbose;
 	double speed;
+	bool profile_set;
+	const char *scenario;
+	const char *control;
+	const char *timeline;
+	bool virt;
 };
 
 static const struct options defaults = {
@@ -75,6 +84,13 @@ static void usage(FILE *f)
 "                           (the wire's two-press gap and timeouts stay real)\n"
 "      --realistic-timing   answer like real hardware: 60 ms before each reply,\n"
 "                           then 2400 bit/s on the wire (a ^Z dump takes ~1 s)\n"
+"  -s, --scenario FILE      play a scenario: the profile it names, an initial\n"
+"                           state and a timeline of events (docs/scenarios.md)\n"
+"      --virtual            with --scenario: run as fast as the CPU allows while\n"
+"                           no host has the pty open, exit at the scenario's end\n"
+"      --control PATH       UNIX socket (mode 0600) taking one event a line,\n"
+"                           e.g. {line: off}, or 'status'\n"
+"      --timeline FILE.csv  write a row per state change and host command\n"
 "  -L, --list-profiles      list the built-in profiles and exit\n"
 "      --list-commands      print the command table (Markdown) with what the\n"
 "                           selected profile answers, and exit\n"
@@ -86,9 +102,15 @@ static void usage(FILE *f)
 "  upssim                                  # Smart-UPS 1500, 120 V\n"
 "  upssim --profile smart-ups-1000-230 --link /tmp/ups --owner nut\n"
 "  upssim --profile ./my-ups.yaml -v 2>trace.log\n"
+"  upssim --scenario scenarios/outage-low-battery.yaml --speed 60\n"
+"  upssim --scenario flaky-day.yaml --virtual --timeline day.csv\n"
+"  echo '{line: off}' | socat - UNIX-CONNECT:/tmp/ups.ctl\n"
 "\n"
 "Profiles are searched: built in, then $UPSSIM_PROFILE_PATH (colon list).\n"
-"Exit status: 0 ok, 2 usage, 3 profile error, 4 device error, 5 runtime error.\n",
+"Scenarios are searched: the path, then $UPSSIM_SCENARIO_PATH and the\n"
+"installed scenarios (NAME or NAME.yaml).\n"
+"Exit status: 0 ok (or the scenario ended), 2 usage, 3 bad input file\n"
+"(profile or scenario: file:line:col: message), 4 device error, 5 runtime error.\n",
 		PROF_DEFAULT_NAME);
 }
 
@@ -106,15 +128,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "list-profiles", no_argument, 0, 'L' },
 		{ "list-commands", no_argument, 0, 'C' },
 		{ "verbose", no_argument, 0, 'v' },
+		{ "scenario", required_argument, 0, 's' },
+		{ "virtual", no_argument, 0, 'X' },
+		{ "control", required_argument, 0, 'K' },
+		{ "timeline", required_argument, 0, 'W' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
 	char *end;
-	while ((c = getopt_long(argc, argv, "p:l:d:o:m:LvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:l:d:o:m:s:LvhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'p': o->profile = optarg; break;
+		case 'p': o->profile = optarg; o->profile_set = true; break;
+		case 's': o->scenario = optarg; break;
+		case 'X': o->virt = true; break;
+		case 'K': o->control = optarg; break;
+		case 'W': o->timeline = optarg; break;
 		case 'l': o->link = optarg; break;
 		case 'd': o->device = optarg; break;
 		case 'o': o->owner = optarg; break;
@@ -155,6 +185,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "upssim: unexpected argument '%s'\nTry 'upssim --help'.\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o->virt && !o->scenario) {
+		fprintf(stderr, "upssim: --virtual runs a scenario: give --scenario FILE\n");
+		return EXIT_USAGE;
+	}
+	if (o->virt && o->speed != 1.0) {
+		fprintf(stderr, "upssim: --virtual and --speed: choose one\n");
 		return EXIT_USAGE;
 	}
 	if (o->device && (o->link || o->owner)) {
@@ -348,6 +386,127 @@ static void on_sig_pipe(struct evl *l, int fd, int mask, void *arg)
 	evl_stop(l);
 }
 
+/* ---- scenarios, control socket, timeline ---- */
+
+/* Read and parse a scenario: a path, or NAME / NAME.yaml searched in
+ * $UPSSIM_SCENARIO_PATH and the installed scenarios directory. */
+static int load_scenario(const char *spec, struct scen *out)
+{
+	const struct prof_resolver *r = prof_file_resolver();
+	struct prof_text txt = { 0 };
+	struct ups_diag d = { 0 };
+	char msg[700], path[4096];
+	enum ups_rc rc = UPS_ENOTFOUND;
+	bool named = !strchr(spec, '/');
+	if (!named || access(spec, F_OK) == 0) {
+		snprintf(path, sizeof path, "%s%s", strchr(spec, '/') ? "" : "./", spec);
+		rc = r->read(r->ctx, path, NULL, &txt, &d);
+	}
+	const char *env = getenv("UPSSIM_SCENARIO_PATH");
+	char dirs[4096];
+	snprintf(dirs, sizeof dirs, "%s%s%s", env ? env : "", env ? ":" : "",
+		 UPSSIM_SCENARIO_DIR);
+	for (const char *p = dirs; named && rc == UPS_ENOTFOUND && *p;) {
+		size_t n = strcspn(p, ":");
+		size_t sl = strlen(spec);
+		bool ext = sl > 5 && !strcmp(spec + sl - 5, ".yaml");
+		if (n && (size_t)snprintf(path, sizeof path, "%.*s/%s%s", (int)n, p,
+					  spec, ext ? "" : ".yaml") < sizeof path &&
+		    access(path, F_OK) == 0)
+			rc = r->read(r->ctx, path, NULL, &txt, &d);
+		p += n + (p[n] == ':');
+	}
+	if (rc == UPS_ENOTFOUND && named && !d.msg[0])
+		ups_diag_set(&d, spec, 0, 0, "no such scenario (a path, or a name "
+			     "in $UPSSIM_SCENARIO_PATH or %s)", UPSSIM_SCENARIO_DIR);
+	if (rc == UPS_OK) {
+		rc = scen_parse(txt.source[0] ? txt.source : path, txt.text, txt.len,
+				out, &d);
+		if (r->release)
+			r->release(r->ctx, &txt);
+	}
+	if (rc != UPS_OK) {
+		fprintf(stderr, "upssim: %s\n", ups_diag_format(&d, msg, sizeof msg));
+		return EXIT_PROFILE;
+	}
+	return 0;
+}
+
+struct app {
+	struct evl *loop;
+	struct engine *e;
+	struct ups *u;
+	struct runner *run;
+	struct timeline *tl;
+	struct ups_status last;
+	bool have_last;
+	bool tl_failed;
+};
+
+static uint64_t app_time(const struct app *a)
+{
+	return a->run ? runner_time(a->run) : evl_now(a->loop);
+}
+
+/* Engine observer: a timeline row per host command, scenario event and
+ * wire fault, and per state change otherwise. */
+static void on_engine_event(void *ctx, const char *what)
+{
+	struct app *a = ctx;
+	if (!a->tl || a->tl_failed)
+		return;
+	struct ups_status st;
+	ups_get_status(a->u, evl_now(a->loop), &st);
+	bool always = strncmp(what, "tick", 4) != 0;
+	if (!always && a->have_last && !timeline_changed(&a->last, &st))
+		return;
+	if (timeline_row(a->tl, app_time(a), always ? what : "state", &st) != UPS_OK)
+		a->tl_failed = true;
+	a->last = st;
+	a->have_last = true;
+}
+
+/* One control line: `status`, or one event as in a scenario timeline. */
+static void on_control(void *ctx, const char *line, size_t len, char *reply,
+		       size_t cap)
+{
+	struct app *a = ctx;
+	while (len && (line[0] == ' ' || line[0] == '\t')) {
+		line++;
+		len--;
+	}
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (len == 6 && !memcmp(line, "status", 6)) {
+		struct ups_status st;
+		ups_get_status(a->u, evl_now(a->loop), &st);
+		control_format_status(&st, app_time(a), st.shutdown_pending, reply, cap);
+		return;
+	}
+	struct scen_action act;
+	struct ups_diag d = { 0 };
+	if (scen_parse_line(line, len, &act, &d) != UPS_OK) {
+		snprintf(reply, cap, "error: %d:%d: %s", d.line, d.col, d.msg);
+		return;
+	}
+	switch (act.kind) {
+	case SCEN_UNIT:
+		if (engine_apply(a->e, &act.ev) != UPS_OK) {
+			snprintf(reply, cap, "error: %s: value out of range",
+				 ups_ev_name(act.ev.kind));
+			return;
+		}
+		break;
+	case SCEN_WIRE:
+		engine_wire(a->e, &act.wire);
+		break;
+	case SCEN_END:
+		snprintf(reply, cap, "error: end is for scenario files");
+		return;
+	}
+	snprintf(reply, cap, "ok");
+}
+
 int main(int argc, char **argv)
 {
 	if (safe_std_fds() < 0)
@@ -359,11 +518,27 @@ int main(int argc, char **argv)
 	if (o.list)
 		return list_profiles();
 
+	static struct scen scen;
+	if (o.scenario && (rc = load_scenario(o.scenario, &scen)) != 0)
+		return rc;
+	if (o.scenario && !o.profile_set && scen.profile[0])
+		o.profile = scen.profile;
+
 	static struct ups_profile prof;
 	struct ups_diag diag;
 	char msg[700];
 	if (prof_load(o.profile, &prof, &diag) != UPS_OK) {
 		fprintf(stderr, "upssim: %s\n", ups_diag_format(&diag, msg, sizeof msg));
+		scen_free(&scen);
+		return EXIT_PROFILE;
+	}
+	if (o.scenario && scen.overlay &&
+	    prof_overlay(&prof, scen.overlay, scen.overlay_len, scen.source,
+			 &diag) != UPS_OK) {
+		if (diag.line > 0 && scen.overlay_line > 0)
+			diag.line += scen.overlay_line - 1;
+		fprintf(stderr, "upssim: %s\n", ups_diag_format(&diag, msg, sizeof msg));
+		scen_free(&scen);
 		return EXIT_PROFILE;
 	}
 	if (o.measure_ups)
@@ -413,15 +588,43 @@ int main(int argc, char **argv)
 	}
 
 	struct evl_clock clock;
-	evl_clock_real(&clock, o.speed);
+	if (o.virt)
+		evl_clock_virtual(&clock);
+	else
+		evl_clock_real(&clock, o.speed);
 	struct evl *loop = evl_new(&clock);
 	struct ups *u = ups_new(&prof, 0);
 	struct engine *e = NULL;
+	static struct app app;
+	struct control *ctl = NULL;
 	if (loop && u &&
 	    evl_watch(loop, sig_pipe[0], EVL_READABLE, on_sig_pipe, NULL) == UPS_OK)
 		e = engine_new(loop, t, u, o.verbose ? stderr : NULL);
+	app = (struct app){ .loop = loop, .e = e, .u = u };
 	rc = 0;
-	if (!e) {
+	if (e && o.timeline &&
+	    timeline_open(o.timeline, &app.tl, err, sizeof err) != UPS_OK) {
+		fprintf(stderr, "upssim: --timeline: %s\n", err);
+		rc = EXIT_DEVICE;
+	}
+	if (e && !rc && o.control &&
+	    control_open(loop, o.control, on_control, &app, &ctl, err,
+			 sizeof err) != UPS_OK) {
+		fprintf(stderr, "upssim: --control: %s\n", err);
+		rc = EXIT_DEVICE;
+	}
+	if (e && !rc) {
+		engine_set_observer(e, on_engine_event, &app);
+		on_engine_event(&app, "start");
+	}
+	if (e && !rc && o.scenario &&
+	    runner_start(loop, e, &scen, o.virt, &app.run, err, sizeof err) != UPS_OK) {
+		fprintf(stderr, "upssim: %s: %s\n", scen.source, err);
+		rc = EXIT_PROFILE;
+	}
+	if (rc) {
+		/* reported above */
+	} else if (!e) {
 		fprintf(stderr, "upssim: out of memory\n");
 		rc = EXIT_RUNTIME;
 	} else if (!got_signal && print_ready(t, &prof, &o) < 0) {
@@ -432,10 +635,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "upssim: serving %s on %s\n", prof.name, t->path);
 	}
 
-	if (!rc && !got_signal && evl_run(loop) != UPS_OK) {
-		fprintf(stderr, "upssim: event loop: %s\n", strerror(errno));
+	while (!rc && !got_signal && !evl_stopped(loop)) {
+		/* --virtual: time jumps while no host has the pty open, and
+		 * runs with the wall clock while one has */
+		if (o.virt)
+			evl_set_flow(loop, engine_host_attached(e));
+		if (evl_run_once(loop, -1) != UPS_OK) {
+			fprintf(stderr, "upssim: event loop: %s\n", strerror(errno));
+			rc = EXIT_RUNTIME;
+		}
+	}
+	if (!rc && app.tl_failed) {
+		fprintf(stderr, "upssim: --timeline %s: write failed\n", o.timeline);
 		rc = EXIT_RUNTIME;
 	}
+	if (app.run && runner_done(app.run) && o.verbose)
+		fprintf(stderr, "upssim: the scenario ended at %.3f s\n",
+			(double)runner_time(app.run) / 1000.0);
 	const char *why;
 	if (e && engine_lost(e, &why)) {
 		fprintf(stderr, "upssim: lost the device %s: %s\n", t->path, why);
@@ -443,8 +659,15 @@ int main(int argc, char **argv)
 	} else if (o.verbose) {
 		fprintf(stderr, "upssim: stopping (signal %d)\n", (int)got_signal);
 	}
+	runner_free(app.run);
+	control_close(ctl);
+	if (app.tl && timeline_close(app.tl) != UPS_OK && !rc) {
+		fprintf(stderr, "upssim: --timeline %s: write failed\n", o.timeline);
+		rc = EXIT_RUNTIME;
+	}
 	engine_free(e);
 	ups_free(u);
+	scen_free(&scen);
 	evl_free(loop);
 	block_signals(true, &oldmask);
 	transport_close(t); /* removes the --link symlink if still ours */

@@ -124,7 +124,8 @@ enum ups_ev_kind {
 	UPS_EV_TEMP,        /**< internal temperature .value °C (`C`) */
 	UPS_EV_AMBIENT,     /**< Measure-UPS ambient .value °C (`t`) */
 	UPS_EV_HUMIDITY,    /**< Measure-UPS humidity .value % (`h`) */
-	UPS_EV_CONTACTS,    /**< Measure-UPS contacts .ivalue: bits 0-3 closed */
+	UPS_EV_CONTACTS,    /**< Measure-UPS contacts .ivalue: bits 0-3 = contacts
+	                         1-4 closed (`i` bits 7-4) */
 	UPS_EV_DIP,         /**< DIP switches .ivalue (`7`) */
 	UPS_EV_FAULT,       /**< .fault starts (.on) or ends (!.on) */
 	UPS_EV_BUTTON,      /**< front panel: .on turns the output on, else off */
@@ -168,7 +169,8 @@ struct ups_event {
 enum ups_rc ups_apply(struct ups *u, const struct ups_event *ev, uint64_t now,
 		      struct ups_buf *out);
 
-/** Name of an event kind / fault as scenario files spell it, or NULL. */
+/** Name of an event kind / fault as scenario files spell it ("none" for
+ *  UPS_EV_NONE), or NULL for a value out of range. */
 const char *ups_ev_name(enum ups_ev_kind k);
 const char *ups_fault_name(enum ups_fault f);
 /** @return the fault called @p name, or UPS_FAULT__COUNT */

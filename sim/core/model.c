@@ -1111,7 +1111,9 @@ static enum ups_rc apply(struct ups *u, const struct ups_event *ev, uint64_t now
 		u->humidity_pct = ev->value;
 		break;
 	case UPS_EV_CONTACTS:
-		u->contacts = (uint8_t)((u->contacts & 0xF0) | (ev->ivalue & 0x0F));
+		/* i: bits 7-4 the contacts, bits 3-0 their DIP switches
+		 * (protocol-facts §1.6) */
+		u->contacts = (uint8_t)((u->contacts & 0x0F) | ((ev->ivalue & 0x0F) << 4));
 		break;
 	case UPS_EV_DIP:
 		u->dip = (uint8_t)ev->ivalue;

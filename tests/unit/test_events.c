@@ -178,6 +178,11 @@ static void front_panel_and_readings(void **st)
 	assert_string_equal(ask(f, "7"), "0A\r\n");
 	apply(f, (struct ups_event){ .kind = UPS_EV_CAUSE, .ivalue = 'H' });
 	assert_string_equal(ask(f, "G"), "H\r\n");
+	/* contact 1 closes: i bit 4 (contacts in bits 7-4, protocol-facts
+	 * §1.6), and it differs from its DIP: J reports it */
+	apply(f, (struct ups_event){ .kind = UPS_EV_CONTACTS, .ivalue = 1 });
+	assert_int_equal(strtol(ask(f, "i"), NULL, 16) & 0xF0, 0x10);
+	assert_int_equal(strtol(ask(f, "J"), NULL, 16) & 0x01, 0x01);
 	/* an ambient above the `[` limit latches J bit 7 (ULS p.28) */
 	double hi = atof(ask(f, "["));
 	struct ups_event amb = { .kind = UPS_EV_AMBIENT, .value = hi + 5 };
