@@ -19,9 +19,14 @@ its slowest scenario (the 8 s self-test), about 20 s.
 
 Readings that are not fixed strings are derived from the profile figures:
 O = L (no boost/trim at the shipped line voltages), M = N = L right after
-power-on, j = floor(runtime_full_load * (100/load)^runtime_exponent) (the
-formula the profiles' comments give), `\` = electrical.load (one load
-figure for both P and `\`), and `/` x O = the apparent power `\` gives.
+power-on unless electrical.line_max / line_min say otherwise, G =
+electrical.transfer_cause, B = battery.voltage or float_voltage (ddd.d for
+packs of 100 V and more), j = floor(runtime_full_load *
+(100/load)^runtime_exponent) (the formula the profiles' comments give), `\`
+= electrical.load (one load figure for both P and `\`), and `/` x O = the
+apparent power `\` gives.  Settings start at each list's `current` value
+and `z` restores its `default`; `a` is link.commands verbatim when the
+profile gives it, and ^Z follows dump_order.
 Checks where a shipped profile contradicts the spec are listed in KNOWN and
 reported, not failed; the project lead decides them.
 
@@ -139,7 +144,7 @@ F_DDD_DD = rb"\d\d\d\.\d\d"     # backslash
 F_HEX2 = rb"[0-9A-F]{2}"        # Q ~ ' 8 7 i J I
 F_DDD = rb"\d\d\d"              # g > <
 F_RUNTIME = rb"(\d{4}|>>>>):"   # j
-F_DATE = rb"\d\d/\d\d/\d\d"     # m x
+F_DATE = rb"\d{1,4}/\d{1,4}/\d{1,4}"  # m x (a unit's own form: 11/6/03)
 
 CTRL_N, DEL = b"\x0e", b"\x7f"
 GAP = 1.6        # between two presses: the spec says > 1.5 s
@@ -151,18 +156,19 @@ QUIET = 0.25     # how long "no reply" is watched before the sentinel Y
 DEFAULTS = {
     "identity": {"copyright": "(C) APCC", "ups_id": "UPS_IDEN",
                  "firmware_v": "", "firmware_b": ""},
-    "link": {"level": "3", "alerts": "!$%+?=#|", "extension": ""},
+    "link": {"level": "3", "alerts": "!$%+?=#|", "extension": "", "commands": ""},
     "voltage": {"matrix_select": "A"},
     "behaviour": {"unsupported": "NA", "shutdown_reply": "OK",
                   "dump_double_hash": False, "serial_nuls": False,
-                  "s_on_line": "NA", "dip": 0, "dip_edit_mask": 0x0F},
+                  "s_on_line": "NA", "dip": 0, "dip_edit_mask": 0x0F,
+                  "low_battery_on_line": False, "entry_pad": "none"},
     "timing": {"two_press_gap": 1200, "selftest": 8000,
                "simulated_failure": 6000, "eeprom_alert": 5000,
                "bypass": 1000},
     "electrical": {"boost_below": 0, "trim_above": 0, "double_conversion": False,
-                   "boost_gain": 1.12,
-                   "trim_gain": 0.88},
-    "battery": {"charge": 100, "packs": 0, "bad_packs": 0,
+                   "boost_gain": 1.12, "trim_gain": 0.88,
+                   "line_max": 0, "line_min": 0, "transfer_cause": "O"},
+    "battery": {"charge": 100, "packs": 0, "bad_packs": 0, "voltage": 0,
                 "packs_editable": False},
     "accessory": {"ambient": 24.5, "humidity": 41.2, "contacts": 0,
                   "firmware": "4Kx", "alarm_enable": 0xFF},
@@ -237,16 +243,25 @@ class Profile:
                 key = bytes([key[1] - 0x40])
             vals = [lat(x) for x in v["values"]]
             d = lat(v["default"]) if "default" in v else vals[0]
+            # the value at start: `current`, else the factory default
+            c = lat(v["current"]) if "current" in v else d
             self.eeprom[key] = {"locale": lat(v["locale"]), "values": vals,
-                                "def": vals.index(d)}
+                                "def": vals.index(d), "cur": vals.index(c)}
         if y.get("measure_ups"):
             # the Measure-UPS brings its own alarm-limit lists (ULS p.29-30)
             for key, vals in ((b"[", [b"32.13", b"45.90", b"54.06", b"23.97"]),
                               (b"]", [b"04.08", b"09.94", b"14.02", b"18.10"]),
                               (b"{", [b"070.0", b"080.0", b"084.5", b"090.1"]),
                               (b"}", [b"010.0", b"020.1", b"030.2", b"040.3"])):
-                self.eeprom.setdefault(key, {"locale": b"4", "values": vals, "def": 0})
+                self.eeprom.setdefault(key, {"locale": b"4", "values": vals, "def": 0,
+                                             "cur": 0})
         self.dump_extra = [lat(x) for x in (y.get("dump_extra") or [])]
+        self.dump_order = []
+        for it in (y.get("dump_order") or []):
+            it = lat(it)
+            if len(it) == 3 and it[:1] == b"^":
+                it = bytes([it[1] & 0x1F]) + it[2:]
+            self.dump_order.append(it)
         self.extras = {lat(e["byte"]): lat(e["reply"])
                        for e in (y["commands"].get("extras") or [])}
         self.packs_editable = bool(bat["packs_editable"])
@@ -260,7 +275,7 @@ class Profile:
         if el.get("double_conversion"):
             # an on-line unit holds its output at the `o` setting
             o = self.eeprom.get(b"o")
-            out_v = float(o["values"][o["def"]]) if o else float(y["voltage"]["nominal"])
+            out_v = float(o["values"][o["cur"]]) if o else float(y["voltage"]["nominal"])
         load = float(el["load"])
         charge = float(bat["charge"])
         q = 0x08 | (0x04 if boost else 0)
@@ -269,6 +284,9 @@ class Profile:
         runtime = (float(bat["runtime_full_load"]) *
                    (100.0 / max(load, 1.0)) ** float(bat["runtime_exponent"]) *
                    charge / 100.0)
+        # low battery on line (behaviour.low_battery_on_line): runtime <= q
+        if beh["low_battery_on_line"] and runtime <= self.setting_num(b"q", 2.0):
+            q |= 0x40
         nominal = float(y["voltage"]["nominal"])
         lo = self.setting_num(b"l", nominal * 0.85)
         hi = self.setting_num(b"u", nominal * 1.12)
@@ -290,6 +308,11 @@ class Profile:
         self.rated_va, self.rated_w, self.load = float(el["rated_va"]), float(el["rated_w"]), load
 
         serial = lat(ident["serial"]) + (b"\0\0" if beh["serial_nuls"] else b"")
+        # B: dd.dd (ULS p.13), ddd.d for packs of 100 V and more
+        big_pack = float(bat["nominal_voltage"]) >= 100
+        batt_v = float(bat["voltage"]) or float(bat["float_voltage"])
+        line_max = float(el["line_max"]) or line
+        line_min = float(el["line_min"]) or line
         # byte -> (format regex or None, exact bytes or None)
         self.queries = {
             b"Q": (F_HEX2, b"%02X" % q),
@@ -298,23 +321,24 @@ class Profile:
             b"8": (F_HEX2, b"00"),
             b"7": (F_HEX2, b"%02X" % self.dip),
             b"9": (rb"FF|00", b"FF" if in_window else b"00"),
-            b"G": (rb"[RHLTOS]", b"O"),
+            b"G": (rb"[RHLTOS]", lat(el["transfer_cause"])),
             b"X": (rb"OK|BT|NG|NO", b"NO"),
             b"V": (rb"[0-9A-Z]{3}", lat(ident["firmware_v"])),
             b"b": (rb"[0-9A-Za-z]+\.[0-9A-Za-z]+\.[0-9A-Za-z]+", lat(ident["firmware_b"])),
             b"\x01": (rb"[ -~]{1,31}", lat(ident["model"])),
             b"y": (None, lat(ident["copyright"])),
-            b"n": (rb"[ -~]{8,}(\0\0)?", serial),
+            b"n": (rb"[ -~]{8,}\0*", serial),       # NUL padding as sent
             b"m": (F_DATE, lat(ident["manufactured"])),
             b"j": (F_RUNTIME, self.runtime_reply(runtime)),
             b"g": (F_DDD, b"%03d" % round(float(bat["nominal_voltage"]))),
             b"f": (F_DDD_D, b"%05.1f" % charge),
-            b"B": (F_DD_DD, b"%05.2f" % float(bat["float_voltage"])),
+            b"B": (F_DDD_D, b"%05.1f" % batt_v) if big_pack else
+                  (F_DD_DD, b"%05.2f" % batt_v),
             b"C": (F_DDD_D, b"%05.1f" % float(el["temperature"])),
             b"F": (F_DD_DD, b"%05.2f" % f),
             b"L": (F_DDD_D, b"%05.1f" % line),
-            b"M": (F_DDD_D, b"%05.1f" % line),   # no change since power-on
-            b"N": (F_DDD_D, b"%05.1f" % line),
+            b"M": (F_DDD_D, b"%05.1f" % line_max),   # since the last read
+            b"N": (F_DDD_D, b"%05.1f" % line_min),
             b"O": (F_DDD_D, b"%05.1f" % out_v),
             b"P": (F_DDD_D, b"%05.1f" % load),
             b"/": (F_DD_DD, None),                # cross-checked below
@@ -330,7 +354,10 @@ class Profile:
             b"\x1a": (rb"#.*", None),                        # exact below
         }
         self.alarm_enable = b"%02X" % int(acc["alarm_enable"])
+        # as written; padded to the 8 of ULS p.17 only with entry_pad: spaces
         self.ups_id = lat(ident["ups_id"])
+        if beh["entry_pad"] == "spaces":
+            self.ups_id = self.ups_id.ljust(8)
         self.batt_date = lat(ident["battery_date"])
 
     @staticmethod
@@ -345,7 +372,7 @@ class Profile:
         if not e or not self.answers(b):
             return dflt
         try:
-            return float(e["values"][e["def"]])
+            return float(e["values"][e["cur"]])
         except ValueError:
             return dflt
 
@@ -357,13 +384,23 @@ class Profile:
         return self.table.get(b, "silent" if self.silent else "NA")
 
     def default(self, b):
+        """The factory value (what `z` restores), NO without a list."""
         e = self.eeprom.get(b)
         return e["values"][e["def"]] if e else b"NO"
 
+    def current(self, b):
+        """The value at start (eeprom `current`), NO without a list."""
+        e = self.eeprom.get(b)
+        return e["values"][e["cur"]] if e else b"NO"
+
     def caps(self):
-        """`a`: level . alerts . supported bytes ascending [. extension]."""
+        """`a`: level . alerts . commands [. extension]; the commands are
+        link.commands verbatim, else the supported bytes ascending."""
         # table commands only: undocumented extras are answered, not listed
-        cmds = sorted(b for b, st in self.table.items() if st == "yes")
+        cmds = sorted(b for b, st in self.table.items()
+                      if st == "yes" and b not in self.extras)
+        if self.y["link"]["commands"]:
+            cmds = [lat(self.y["link"]["commands"])]
         s = lat(self.y["link"]["level"]) + b"." + self.alerts + b"." + \
             b"".join(cmds)
         ext = self.y["link"].get("extension") or ""
@@ -372,15 +409,28 @@ class Profile:
     def dump(self):
         """^Z: `#`, then per item cmd locale count width values (ULS p.15)."""
         hh = b"##" if self.double_hash else b""
+
+        def own(c):
+            e = self.eeprom.get(c)
+            if not e or not self.answers(c) or c in self.extras:
+                return None
+            w = len(e["values"][0])
+            return c + e["locale"] + b"%d%d" % (len(e["values"]), w) + \
+                b"".join(e["values"])
         s = b"#"
+        if self.dump_order:   # the unit's order, each item named once
+            for name in self.dump_order:
+                c, loc = name[:1], name[1:]
+                item = own(c)
+                if item is None or item[1:2] != loc:
+                    item = next(x for x in self.dump_extra if x[:2] == name)
+                s += hh + item
+            return s
         for c in DUMP_ORDER:
             c = bytes([c])
-            e = self.eeprom.get(c)
-            if not e or not self.answers(c):
-                continue
-            w = len(e["values"][0])
-            s += hh + c + e["locale"] + b"%d%d" % (len(e["values"]), w) + \
-                b"".join(e["values"])
+            item = own(c)
+            if item is not None:
+                s += hh + item
             s += b"".join(hh + x for x in self.dump_extra if x[:1] == c)
         return s
 
@@ -611,8 +661,8 @@ def sc_queries(l):
     for action, b in ACTIONS:
         if b not in p.queries or action == "battery_pack_config":
             continue
-        if p.status(b) != "yes":
-            continue
+        if p.status(b) != "yes" or b in p.extras:
+            continue        # extras: their fixed reply is checked below
         pattern, want = p.queries[b]
         got = l.cmd(b)
         if pattern is not None:
@@ -646,11 +696,12 @@ def sc_queries(l):
         except (TypeError, ValueError) as e:
             l.r.check(False, "/ \\ O not numeric: %s" % e, "load_current")
 
-    # settings answer their factory value, or NO without a list
+    # settings answer their value at start (`current`, else the factory
+    # value), or NO without a list
     for action, b in ACTIONS:
-        if b not in SETTINGS or p.status(b) != "yes":
+        if b not in SETTINGS or p.status(b) != "yes" or b in p.extras:
             continue
-        l.expect(b, p.default(b), "%s (%s) factory value" % (action, show(b)), action)
+        l.expect(b, p.current(b), "%s (%s) value at start" % (action, show(b)), action)
 
     # ^Z once more after everything (it does not change)
     if p.answers(b"\x1a"):
@@ -700,7 +751,7 @@ def sc_edit(l):
             l.expect(b, b"NO", "%s without a list" % action, action)
             l.expect(b"-", b"NO", "- after %s (no list)" % action, "edit_next")
             continue
-        vals, i = e["values"], e["def"]
+        vals, i = e["values"], e["cur"]
         refuse = len(vals) < 2 or (p.dip & p.dip_mask)
         l.expect(b, vals[i], "%s before editing" % action, action)
         for step in range(len(vals)):
@@ -711,7 +762,8 @@ def sc_edit(l):
                 l.expect(b"-", b"OK", "- after %s (step %d)" % (action, step + 1), "edit_next")
                 i = (i + 1) % len(vals)
             l.expect(b, vals[i], "%s after %d x -" % (action, step + 1), action)
-        l.r.check(i == e["def"] or refuse, "%s wrapped back to its default" % action, action)
+        l.r.check(i == e["cur"] or refuse, "%s wrapped back to its value at start" % action,
+                  action)
 
     # battery packs: > then + / -
     if p.status(b">") == "yes":
@@ -888,7 +940,7 @@ def interlocks(l, why):
             setting = next((bytes([s]) for s in b"upqEs" if l.p.answers(bytes([s]))), None)
             if setting is None:
                 continue
-            l.expect(setting, l.p.default(setting), "%s before - (%s)" % (show(setting), why),
+            l.expect(setting, l.p.current(setting), "%s before - (%s)" % (show(setting), why),
                      action)
         l.expect(data, b"NA", "%s %s" % (show(data), why), action)
 
@@ -901,7 +953,8 @@ def sc_us(l):
         l.expect(b"S", p.s_on_line, "S on line (behaviour.s_on_line)", "shutdown_on_battery")
     if not l.supported("simulate_power_failure"):
         return
-    l.expect(b"G", b"O", "G before any transfer", "transfer_cause")
+    l.expect(b"G", p.queries[b"G"][1], "G before any transfer here (the profile's "
+             "electrical.transfer_cause)", "transfer_cause")
     got = l.expect(b"U", b"OK", "U", "simulate_power_failure")
     if b"!" in p.alerts:
         l.r.check(got is not None and b"!" in got[:-2],
