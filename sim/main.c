@@ -7,6 +7,9 @@
 #include "upssim/cmdtab.h"
 #include "upssim/control.h"
 #include "upssim/engine.h"
+#include "upssim/lint.h"
+#include "upssim/replay_run.h"
+#include "upssim/trace.h"
 #include "upssim/runner.h"
 #include "upssim/scenario.h"
 #include "upssim/timeline.h"
@@ -52,6 +55,10 @@ struct options {
 	const char *control;
 	const char *timeline;
 	bool virt;
+	const char *trace;       /* --trace FILE */
+	const char *replay;      /* --replay TRACE */
+	enum replay_mode replay_mode;
+	bool no_lint;
 };
 
 static const struct options defaults = {
@@ -95,6 +102,12 @@ static void usage(FILE *f)
 "      --list-commands      print the command table (Markdown) with what the\n"
 "                           selected profile answers, and exit\n"
 "  -v, --verbose            trace every byte on stderr: \"<sec> rx|tx \\\"bytes\\\"\"\n"
+"      --trace FILE         write the same trace to FILE (docs/trace.md)\n"
+"      --replay TRACE       answer each command as the unit in TRACE did (by\n"
+"                           command, not position); others from the profile\n"
+"      --replay-mode sequence|latest  each command's replies in recorded\n"
+"                           order (default), or always the last one\n"
+"      --no-lint            do not report what the host does wrong (docs/lint.md)\n"
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show the version and exit\n"
 "\n"
@@ -132,6 +145,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "virtual", no_argument, 0, 'X' },
 		{ "control", required_argument, 0, 'K' },
 		{ "timeline", required_argument, 0, 'W' },
+		{ "trace", required_argument, 0, 0x100 },
+		{ "replay", required_argument, 0, 0x101 },
+		{ "replay-mode", required_argument, 0, 0x102 },
+		{ "no-lint", no_argument, 0, 0x103 },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -145,6 +162,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'X': o->virt = true; break;
 		case 'K': o->control = optarg; break;
 		case 'W': o->timeline = optarg; break;
+		case 0x100: o->trace = optarg; break;
+		case 0x101: o->replay = optarg; break;
+		case 0x102:
+			if (!strcmp(optarg, "sequence") || !strcmp(optarg, "latest")) {
+				o->replay_mode = optarg[0] == 'l' ? REPLAY_LATEST :
+								    REPLAY_SEQUENCE;
+				break;
+			}
+			fprintf(stderr, "upssim: --replay-mode: '%s' is not sequence or latest\n", optarg);
+			return EXIT_USAGE;
+		case 0x103: o->no_lint = true; break;
 		case 'l': o->link = optarg; break;
 		case 'd': o->device = optarg; break;
 		case 'o': o->owner = optarg; break;
@@ -466,6 +494,20 @@ static void on_engine_event(void *ctx, const char *what)
 	a->have_last = true;
 }
 
+/* The timeline samples the unit every minute of its time, so charge and
+ * runtime draw as curves between events (a row only when something
+ * shows a change). */
+#define TIMELINE_SAMPLE_MS 60000
+
+static int64_t on_sample(struct evl *l, long long id, void *arg)
+{
+	struct app *a = arg;
+	(void)l; (void)id;
+	engine_poke(a->e);
+	on_engine_event(a, "tick");
+	return TIMELINE_SAMPLE_MS;
+}
+
 /* One control line: `status`, or one event as in a scenario timeline. */
 static void on_control(void *ctx, const char *line, size_t len, char *reply,
 		       size_t cap)
@@ -553,6 +595,21 @@ int main(int argc, char **argv)
 		list_commands(&prof);
 		return 0;
 	}
+	/* --replay: the recorded unit's answers, read before the device is
+	 * made, so a bad trace is reported like a bad profile */
+	struct replay *replay = NULL;
+	if (o.replay) {
+		struct codec_config cc = { .two_press_gap_ms = prof.two_press_gap_ms,
+					   .entry_timeout_ms = prof.entry_timeout_ms };
+		if (replay_load_file(o.replay, o.replay_mode, &cc, &replay,
+				     &diag) != UPS_OK) {
+			fprintf(stderr, "upssim: %s\n",
+				diag.file[0] ? ups_diag_format(&diag, msg, sizeof msg) :
+				"out of memory");
+			scen_free(&scen);
+			return EXIT_PROFILE;
+		}
+	}
 
 	/* Signals are caught from here on, and blocked while the device and
 	 * its link are made: a SIGTERM in the first milliseconds ends the run
@@ -613,9 +670,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "upssim: --control: %s\n", err);
 		rc = EXIT_DEVICE;
 	}
+	FILE *tracef = NULL;
+	struct replay_run *rrun = NULL;
+	if (e && !rc && o.trace) {
+		char head[600];
+		tracef = fopen(o.trace, "w");
+		if (!tracef) {
+			fprintf(stderr, "upssim: --trace %s: %s\n", o.trace, strerror(errno));
+			rc = EXIT_DEVICE;
+		} else {
+			snprintf(head, sizeof head, "trace v%d side=ups upssim %s profile %s",
+				 TRACE_VERSION, UPSSIM_VERSION, prof.name);
+			engine_set_trace_file(e, tracef, head);
+		}
+	}
+	if (e && !rc && !o.no_lint && !engine_lint(e))
+		rc = EXIT_RUNTIME;
+	if (e && !rc && replay &&
+	    replay_run_start(loop, e, u, replay, &rrun) != UPS_OK)
+		rc = EXIT_RUNTIME;
 	if (e && !rc) {
 		engine_set_observer(e, on_engine_event, &app);
 		on_engine_event(&app, "start");
+		if (app.tl && evl_add_timer(loop, TIMELINE_SAMPLE_MS, on_sample, &app) < 0)
+			rc = EXIT_RUNTIME;
 	}
 	if (e && !rc && o.scenario &&
 	    runner_start(loop, e, &scen, o.virt, &app.run, err, sizeof err) != UPS_OK) {
@@ -661,6 +739,24 @@ int main(int argc, char **argv)
 	}
 	runner_free(app.run);
 	control_close(ctl);
+	if (rrun) { /* what the host asked that the trace did not have */
+		char sum[4096];
+		replay_run_summary(rrun, sum, sizeof sum);
+		fprintf(stderr, "upssim: %s", sum);
+		replay_run_free(rrun);
+	}
+	replay_free(replay);
+	const struct lint *lint = e && !o.no_lint ? engine_lint(e) : NULL;
+	if (lint && lint_total(lint)) {
+		char sum[4096];
+		lint_summary(lint, sum, sizeof sum);
+		fprintf(stderr, "upssim: host lint: %u findings (docs/lint.md):\n%s",
+			lint_total(lint), sum);
+	}
+	if (tracef && fclose(tracef) != 0 && !rc) {
+		fprintf(stderr, "upssim: --trace %s: write failed\n", o.trace);
+		rc = EXIT_RUNTIME;
+	}
 	if (app.tl && timeline_close(app.tl) != UPS_OK && !rc) {
 		fprintf(stderr, "upssim: --timeline %s: write failed\n", o.timeline);
 		rc = EXIT_RUNTIME;

@@ -71,6 +71,7 @@ void evl_clock_real(struct evl_clock *c, double scale)
 		scale = 1;
 	clock_gettime(CLOCK_MONOTONIC, &real_ctx.t0);
 	real_ctx.scale = scale;
+	*c = (struct evl_clock){ 0 };
 	c->now_ms = real_now;
 	c->wall_ms = real_wall;
 	c->ctx = &real_ctx;
