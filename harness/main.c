@@ -39,6 +39,12 @@ struct cli {
 	bool list_ports;
 };
 
+/* what main_run loaded, freed by main on every way out */
+static struct hrn_script *scripts[MAX_SCRIPTS];
+static int n_scripts;
+static char **suite;
+static int n_suite;
+
 static struct cli cli = {
 	.o = { .latency_ms = -1 },
 	.tg = { .sim_pid = -1, .sim_out = -1 },
@@ -422,7 +428,7 @@ static void print_detected(FILE *f, const struct hrn_detect *d)
 		fputs("warning: Y did not answer SM\n", f);
 }
 
-int main(int argc, char **argv)
+static int main_run(int argc, char **argv)
 {
 	int rc = parse_args(argc, argv);
 	if (rc)
@@ -442,24 +448,17 @@ int main(int argc, char **argv)
 	cli.o.human = (cli.o.tap || (cli.o.record && !cli.o.out)) ? stderr : stdout;
 
 	/* scripts */
-	char **suite = NULL;
-	int n_suite = 0;
 	if (cli.cmd == CMD_CONFORM) {
 		if ((rc = find_suite(&suite, &n_suite)))
 			return rc;
 		for (int i = 0; i < n_suite && i < MAX_SCRIPTS; i++)
 			cli.files[cli.n_files++] = suite[i];
 	}
-	struct hrn_script *scripts[MAX_SCRIPTS];
 	size_t n_cases = 0;
 	for (int i = 0; i < cli.n_files; i++) {
-		if ((rc = load_script(cli.files[i], &scripts[i]))) {
-			for (int j = 0; j < i; j++) {
-				hrn_script_free(scripts[j]);
-				free(scripts[j]);
-			}
+		if ((rc = load_script(cli.files[i], &scripts[i])))
 			return rc;
-		}
+		n_scripts = i + 1;
 		n_cases += scripts[i]->n_cases;
 	}
 
@@ -574,14 +573,20 @@ int main(int argc, char **argv)
 		free(res[i].alerts);
 	}
 	free(res);
-	for (int i = 0; i < cli.n_files; i++) {
+	if (dead)
+		return HRN_EXIT_TARGET;
+	return failed ? HRN_EXIT_FAIL : HRN_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = main_run(argc, argv);
+	for (int i = 0; i < n_scripts; i++) {
 		hrn_script_free(scripts[i]);
 		free(scripts[i]);
 	}
 	for (int i = 0; i < n_suite; i++)
 		free(suite[i]);
 	free(suite);
-	if (dead)
-		return HRN_EXIT_TARGET;
-	return failed ? HRN_EXIT_FAIL : HRN_EXIT_OK;
+	return rc;
 }

@@ -256,6 +256,8 @@ static void consume(struct hrn_run *r, size_t n)
 {
 	if (n > r->rx_n)
 		n = r->rx_n;
+	if (n == 0)
+		return;
 	memmove(r->rx, r->rx + n, r->rx_n - n);
 	r->rx_n -= n;
 	r->rx_base += n;

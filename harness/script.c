@@ -260,6 +260,23 @@ static int key_index(struct pc *pc, const yaml_node_t *k,
 /* ------------------------------------------------------------------ */
 /* Positions: libyaml marks (line, column in characters) to bytes      */
 
+/** Length of the line break at @p i, as libyaml counts lines: LF, CR LF,
+ *  a lone CR, NEL (U+0085), LS and PS (U+2028, U+2029).  0 if none. */
+static size_t line_break(const char *t, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)t;
+	if (u[i] == '\n')
+		return 1;
+	if (u[i] == '\r')
+		return i + 1 < len && u[i + 1] == '\n' ? 2 : 1;
+	if (u[i] == 0xC2 && i + 1 < len && u[i + 1] == 0x85)
+		return 2;
+	if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 &&
+	    (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+		return 3;
+	return 0;
+}
+
 static size_t mark_offset(const struct pc *pc, yaml_mark_t m)
 {
 	if (m.line >= pc->n_lines)
@@ -268,7 +285,7 @@ static size_t mark_offset(const struct pc *pc, yaml_mark_t m)
 	for (size_t c = 0; c < m.column && o < pc->len; c++) {
 		unsigned char b = (unsigned char)pc->text[o];
 		size_t w = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-		if (pc->text[o] == '\n')
+		if (line_break(pc->text, pc->len, o))
 			break;
 		o += w;
 	}
@@ -1313,9 +1330,12 @@ enum ups_rc hrn_script_parse(const char *src, const char *text, size_t len,
 	out->text = arena_strndup(pc.a, pc.text, len);
 	out->text_len = len;
 	out->suite = stem_name(pc.a, src);
-	size_t nl = 1;
+	size_t nl = 2;
 	for (size_t i = 0; i < len; i++)
-		nl += pc.text[i] == '\n';
+		nl += pc.text[i] == '\n' || pc.text[i] == '\r' ||
+		      (unsigned char)pc.text[i] == 0x85 ||
+		      (unsigned char)pc.text[i] == 0xA8 ||
+		      (unsigned char)pc.text[i] == 0xA9;
 	pc.line_off = malloc(nl * sizeof *pc.line_off);
 	if (!out->text || !out->suite || !pc.line_off) {
 		free(pc.line_off);
@@ -1324,9 +1344,15 @@ enum ups_rc hrn_script_parse(const char *src, const char *text, size_t len,
 	}
 	pc.line_off[0] = 0;
 	pc.n_lines = 1;
-	for (size_t i = 0; i < len; i++)
-		if (pc.text[i] == '\n')
-			pc.line_off[pc.n_lines++] = i + 1;
+	for (size_t i = 0; i < len;) {
+		size_t w = line_break(pc.text, len, i);
+		if (w) {
+			i += w;
+			pc.line_off[pc.n_lines++] = i;
+		} else {
+			i++;
+		}
+	}
 
 	enum ups_rc rc = check_shape(&pc);
 	yaml_parser_t yp;
@@ -1547,6 +1573,7 @@ static enum ups_rc check_steps(struct check_ctx *cc, const struct hrn_step *st,
 	for (size_t i = 0; i < n; i++) {
 		char label[64];
 		snprintf(label, sizeof label, "%s%zu", prefix, i + 1);
+		/* "step 3.2": the second step of step 3's repeat */
 		if (st[i].action == HRN_A_REPEAT) {
 			char sub[80];
 			snprintf(sub, sizeof sub, "%s.", label);
@@ -1576,8 +1603,10 @@ static enum ups_rc check_steps(struct check_ctx *cc, const struct hrn_step *st,
 						   why, sizeof why) != HRN_E_REFUSED)
 					continue;
 				ups_diag_set(cc->diag, cc->s->file, st[i].line,
-					     st[i].col, "case \"%s\": step %s "
-					     "sends %s%s", cc->c->name, label, why,
+					     st[i].col, "case \"%s\": %s%s "
+					     "sends %s%s", cc->c->name,
+					     strncmp(label, "setup", 5) ? "step " : "",
+					     label, why,
 					     cc->p->allow_destructive ||
 					     strstr(why, "documented") ? "" :
 					     "; pass --allow-destructive on a "
@@ -1593,7 +1622,7 @@ enum ups_rc hrn_case_check(const struct hrn_script *s, const struct hrn_case *c,
 			   const struct hrn_policy *p, struct ups_diag *diag)
 {
 	struct check_ctx cc = { .s = s, .p = p, .diag = diag, .c = c };
-	enum ups_rc rc = check_steps(&cc, s->setup, s->n_setup, "setup ");
+	enum ups_rc rc = check_steps(&cc, s->setup, s->n_setup, "setup step ");
 	if (!rc)
 		rc = check_steps(&cc, c->steps, c->n_steps, "");
 	return rc;

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,6 +135,7 @@ static int start_sim(struct hrn_target *tg, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -147,6 +149,10 @@ static int start_sim(struct hrn_target *tg, char *err, size_t errlen)
 		/* its own process group: Ctrl-C at the terminal reaches the
 		 * harness, which restores the EEPROM before ending it */
 		setpgid(0, 0);
+		/* and it ends with us even if we die without a word */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(pfd[1], 1);
 		if (logfd >= 0)
 			dup2(logfd, 2);
