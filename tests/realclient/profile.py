@@ -9,6 +9,7 @@ usage: profile.py PROFILE KEY [KEY...]
              identity.model, electrical.line_voltage, battery.charge ...
              eeprom.u.values   the list, space separated, in profile order
              eeprom.u.default  the factory value (`default`, else the first)
+             eeprom.u.current  the value at start (`current`, else default)
              has.eeprom.u      "yes" if the profile lists values for u
            or a derived expectation (same arithmetic as the profile format
            documents for the simulated readings):
@@ -20,8 +21,11 @@ usage: profile.py PROFILE KEY [KEY...]
                                     below boost_below/above trim_above
              expect.status_flags    OL plus BOOST/TRIM when the above applies
              expect.ups_id          ups_id with the trailing padding removed
+             expect.serial_trimmed  serial up to a NUL, trailing spaces
+                                    removed (as apc_field reads apcaccess)
              expect.firmware        firmware_b, or firmware_v if the unit has no b
-             expect.setting.X       eeprom.X.default, or NO if the unit has no list
+             expect.setting.X       eeprom.X.current (the value at start), or
+                                    NO if the unit has no list
 
 The YAML is read with yaml.BaseLoader, so every scalar is the text exactly as
 written (no YAML 1.1 octal/boolean guessing: "020" stays "020").  `inherit:`
@@ -171,6 +175,8 @@ def value(p, key):
             return " ".join(vals)
         if parts[2] == "default":
             return ent.get("default", vals[0])
+        if parts[2] == "current":
+            return ent.get("current", ent.get("default", vals[0]))
         if parts[2] == "locale":
             return ent.get("locale", "")
         raise ProfileError("unknown eeprom field %r" % parts[2])
@@ -187,14 +193,16 @@ def value(p, key):
         extra = line_state(p)[0]
         return "OL" + (" " + extra if extra else "")
     if parts[:2] == ["expect", "setting"] and len(parts) == 3:
-        # a setting's factory value; `NO` where the unit has no list for it
+        # a setting's value at start; `NO` where the unit has no list for it
         # (ULS p.18-19: a Matrix-UPS answers NO to l and e)
         if (p.get("eeprom") or {}).get(parts[2]):
-            return value(p, "eeprom.%s.default" % parts[2])
+            return value(p, "eeprom.%s.current" % parts[2])
         return "NO"
     if key == "expect.firmware":
         # what hosts show as firmware: `b` where the unit answers it, else `V`
         return raw(p, "identity.firmware_b") or raw(p, "identity.firmware_v")
+    if key == "expect.serial_trimmed":
+        return raw(p, "identity.serial").split("\0")[0].rstrip(" ")
     if key == "expect.ups_id":
         return raw(p, "identity.ups_id").rstrip(" ")
     return raw(p, key)
