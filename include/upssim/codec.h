@@ -36,6 +36,20 @@ enum codec_ev_type {
 	CODEC_EV_AT_START,   /**< `@` seen, digits awaited (no reply yet) */
 };
 
+/** What the codec noticed about the host while reading a byte (the host
+ *  lint reports it, lint.h); the byte is handled as the protocol says
+ *  whatever the note. */
+enum codec_note {
+	CODEC_NOTE_NONE = 0,
+	CODEC_NOTE_PRESS_EARLY,  /**< second press of .note_cmd came only
+				      .note_val ms after the first: ignored */
+	CODEC_NOTE_PRESS_BROKEN, /**< this byte came between the two presses
+				      of .note_cmd: the pair is cancelled */
+	CODEC_NOTE_STALE,        /**< an `@` or c/x/I entry (.note_cmd) was
+				      abandoned after .note_val characters:
+				      the host paused longer than the timeout */
+};
+
 struct codec_event {
 	enum codec_ev_type type;
 	uint8_t cmd;
@@ -44,6 +58,9 @@ struct codec_event {
 	char text[CODEC_ENTRY_MAX + 1];
 	size_t len;
 	uint64_t t_ms;       /**< time of the byte that completed the event */
+	uint8_t note;        /**< enum codec_note, set even when type is NONE */
+	uint8_t note_cmd;
+	uint32_t note_val;
 };
 
 struct codec_config {

@@ -64,7 +64,29 @@ void engine_set_observer(struct engine *e, engine_observer fn, void *ctx);
  *  a transport that cannot tell */
 bool engine_host_attached(const struct engine *e);
 
-/** Escape @p n bytes C-style with quotes into @p out. @return @p out */
+/** Escape @p n bytes C-style with quotes into @p out (trace_escape()).
+ *  @return @p out */
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen);
+
+/**
+ * Also write the trace to @p f (`--trace FILE`), starting with the note
+ * @p header (docs/trace.md: "trace v1 side=ups ..."); the engine does not
+ * close it.  -v's stream, if any, keeps getting the same lines.
+ */
+void engine_set_trace_file(struct engine *e, FILE *f, const char *header);
+
+/** Write a note line (docs/trace.md) to the trace now. */
+void engine_note(struct engine *e, const char *text);
+
+/** Send @p n bytes to the host now, as if the unit had (replayed alerts). */
+void engine_send(struct engine *e, const uint8_t *p, size_t n);
+
+struct lint;
+/**
+ * Lint the host (lint.h): from now on every finding is written to the
+ * trace as a `lint RULE "BYTES" message` note.  Idempotent.
+ * @return the lint's state (counts, summary), or NULL if out of memory
+ */
+const struct lint *engine_lint(struct engine *e);
 
 #endif

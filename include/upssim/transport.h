@@ -36,6 +36,9 @@ struct transport_ops {
 	/** Optional: consume host_fd and report into @p h what happened
 	 *  since the last call.  @return h->opens */
 	int (*host_events)(struct transport *t, struct transport_hosts *h);
+	/** Optional: bytes written to the host that it has not read yet, or
+	 *  -1 if the transport cannot tell (the host lint, lint.h). */
+	long (*unread)(const struct transport *t);
 };
 
 struct transport {

@@ -209,4 +209,33 @@ size_t ups_dump_string(const struct ups_profile *p, char *buf, size_t len);
 /** @return the longest reply (without CR LF) a unit of @p p can send. */
 size_t ups_reply_max(const struct ups_profile *p);
 
+/*
+ * Observers and overrides (the host lint, replay of a recorded unit).
+ * The model never sets them itself.
+ */
+struct lint;
+struct codec_event;
+
+/** Report every host byte, codec event and reply to @p l (lint.h), or
+ *  stop with NULL.  @p l must outlive the unit or be unset first. */
+void ups_set_lint(struct ups *u, struct lint *l);
+
+/**
+ * Answer a command instead of the unit (replay.h).  Called in smart mode,
+ * before the dispatcher's checks, for every event the codec completes.
+ * @param[out] reply    the reply line without CR LF (bytes, may hold NUL)
+ * @param[out] len      its length, at most @p cap (UPS_REPLY_MAX)
+ * @param[out] present  false: answer nothing at all
+ * @return true if the hook answered (the unit's handler does not run);
+ *         false to let the unit answer.  A first press or `@` that the
+ *         hook answers with a reply is taken as refused (codec_cancel).
+ */
+typedef bool (*ups_reply_hook)(void *ctx, const struct codec_event *ev,
+			       uint64_t now, uint8_t *reply, size_t cap,
+			       size_t *len, bool *present);
+void ups_set_reply_hook(struct ups *u, ups_reply_hook fn, void *ctx);
+
+/** Drop the alerts the model makes (a replay sends the recorded ones). */
+void ups_mute_alerts(struct ups *u, bool mute);
+
 #endif

@@ -234,11 +234,17 @@ bool codec_feed(struct codec *c, uint8_t byte, uint64_t t_ms,
 	if (c->entry_target != 0) {
 		if (!stale)
 			return feed_entry(c, byte, t_ms, ev);
+		ev->note = CODEC_NOTE_STALE;
+		ev->note_cmd = c->entry_target;
+		ev->note_val = (uint32_t)c->entry_len;
 		clear_entry(c);
 	}
 	if (c->at_digits >= 0) {
 		if (!stale)
 			return feed_at(c, byte, t_ms, ev);
+		ev->note = CODEC_NOTE_STALE;
+		ev->note_cmd = AT_CMD;
+		ev->note_val = (uint32_t)c->at_digits;
 		c->at_digits = -1;
 		c->at_value = 0;
 	}
@@ -251,13 +257,20 @@ bool codec_feed(struct codec *c, uint8_t byte, uint64_t t_ms,
 		c->press_t = 0;
 		if (byte == first) {
 			/* Too early: the pair is ignored (ULS p.3, "> 1.5 s"). */
-			if (since <= c->cfg.two_press_gap_ms)
+			if (since <= c->cfg.two_press_gap_ms) {
+				ev->note = CODEC_NOTE_PRESS_EARLY;
+				ev->note_cmd = first;
+				ev->note_val = since > UINT32_MAX ? UINT32_MAX :
+					       (uint32_t)since;
 				return false;
+			}
 			c->last_cmd = byte;
 			return emit(ev, CODEC_EV_PRESS2, byte, t_ms);
 		}
 		/* Anything in between invalidates the pair (ULS p.3); the byte
 		 * itself is an ordinary command, maybe another first press. */
+		ev->note = CODEC_NOTE_PRESS_BROKEN;
+		ev->note_cmd = first;
 	}
 	return feed_fresh(c, byte, t_ms, ev);
 }

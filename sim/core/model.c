@@ -13,6 +13,7 @@
  * it answers nothing, and comes back in dumb mode with a `?` alert.
  */
 #include "ups_internal.h"
+#include "upssim/lint.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -851,12 +852,32 @@ const struct ups_profile *ups_profile(const struct ups *u)
 void ups_host_reset(struct ups *u)
 {
 	codec_reset(&u->codec);
+	if (u->lint)
+		lint_host_reset(u->lint);
+}
+
+void ups_set_lint(struct ups *u, struct lint *l)
+{
+	u->lint = l;
+}
+
+void ups_set_reply_hook(struct ups *u, ups_reply_hook fn, void *ctx)
+{
+	u->reply_hook = fn;
+	u->reply_ctx = ctx;
+}
+
+void ups_mute_alerts(struct ups *u, bool mute)
+{
+	u->alerts_muted = mute;
+	if (mute)
+		u->n_alerts = 0;
 }
 
 static enum ups_rc flush_alerts(struct ups *u, struct ups_buf *out)
 {
 	enum ups_rc rc = UPS_OK;
-	if (u->n_alerts)
+	if (u->n_alerts && !u->alerts_muted)
 		rc = ups_buf_append(out, u->alerts, u->n_alerts);
 	u->n_alerts = 0;
 	return rc;
@@ -1976,6 +1997,21 @@ static void dispatch(struct ups *u, const struct codec_event *ev, uint64_t now,
 			codec_cancel(&u->codec);
 		return;
 	}
+	if (u->reply_hook) { /* replay.h: a recorded unit's answer */
+		size_t n = 0;
+		bool present = true;
+		if (u->reply_hook(u->reply_ctx, ev, now, (uint8_t *)r->buf,
+				  sizeof r->buf, &n, &present)) {
+			if (present && (ev->type == CODEC_EV_PRESS1 ||
+					ev->type == CODEC_EV_AT_START))
+				codec_cancel(&u->codec);
+			if (present) { /* the hook wrote into r->buf */
+				r->len = n < sizeof r->buf ? n : sizeof r->buf;
+				r->present = true;
+			}
+			return;
+		}
+	}
 	/* a fixed reply wins: the loader allows one only for a byte the
 	 * table does not answer for this profile (docs/profiles.md) */
 	const struct prof_extra *x = prof_extra(u->p, b);
@@ -2010,12 +2046,19 @@ enum ups_rc ups_feed_at(struct ups *u, const uint8_t *bytes, size_t n,
 		if (!u->alive)
 			break; /* electronics off: nothing is heard */
 		struct codec_event ev;
+		if (u->lint)
+			lint_byte(u->lint, bytes[i], wire_ms, &u->codec);
 		/* the wire's own rules (two-press gap, entry timeout) run on
 		 * the line's real clock, whatever the model's speed */
-		if (!codec_feed(&u->codec, bytes[i], wire_ms, &ev))
+		bool got = codec_feed(&u->codec, bytes[i], wire_ms, &ev);
+		if (u->lint)
+			lint_event(u->lint, &ev, wire_ms, u->smart);
+		if (!got)
 			continue;
 		struct ups_reply r = { 0 };
 		dispatch(u, &ev, now, &r);
+		if (u->lint)
+			lint_reply(u->lint, &ev, r.buf, r.len, r.present, wire_ms);
 		step(u, now);
 		/* alerts first: they never split a reply */
 		rc = flush_alerts(u, out);

@@ -90,6 +90,13 @@ struct ups {
 	bool measure_alarm;      /* an enabled Measure-UPS alarm is active */
 	uint8_t alerts[64];
 	size_t n_alerts;
+
+	/* observers and overrides (ups_set_lint, ups_set_reply_hook,
+	 * ups_mute_alerts): none of them is set by the model itself */
+	struct lint *lint;
+	ups_reply_hook reply_hook;
+	void *reply_ctx;
+	bool alerts_muted;
 };
 
 /* Handlers, one per command byte (see cmdtab.c). */

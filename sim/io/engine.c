@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "upssim/lint.h"
+#include "upssim/trace.h"
+
 /* Output nobody reads is bounded where it is queued: after every small
  * piece of input the queue is cut back to OUT_MAX (oldest bytes go, as a
  * real line would lose them in the host's full buffer).  Input is read at
@@ -36,6 +39,8 @@ struct engine {
 	long long timer;
 	uint64_t timer_at;
 	FILE *trace;
+	FILE *trace2;       /* --trace FILE (engine_set_trace_file) */
+	struct lint *lint;  /* engine_lint(): the host lint, or NULL */
 	const char *lost;   /* why the transport is gone, NULL while fine */
 	/* pacing (profile timing.reply_delay / timing.pace) */
 	bool paced;
@@ -74,55 +79,48 @@ static bool silent(const struct engine *e)
 
 char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen)
 {
-	size_t o = 0;
-#define PUTS(s) do { for (const char *q_ = (s); *q_; q_++) \
-	if (o + 1 < outlen) out[o++] = *q_; } while (0)
-	PUTS("\"");
-	for (size_t i = 0; i < n; i++) {
-		char tmp[8];
-		uint8_t c = p[i];
-		if (c == '\r')
-			PUTS("\\r");
-		else if (c == '\n')
-			PUTS("\\n");
-		else if (c == '"' || c == '\\') {
-			tmp[0] = '\\'; tmp[1] = (char)c; tmp[2] = 0;
-			PUTS(tmp);
-		} else if (c < 0x20 || c >= 0x7F) {
-			static const char hex[] = "0123456789ABCDEF";
-			tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4];
-			tmp[3] = hex[c & 15]; tmp[4] = 0;
-			PUTS(tmp);
-		} else {
-			tmp[0] = (char)c; tmp[1] = 0;
-			PUTS(tmp);
-		}
-	}
-	PUTS("\"");
-#undef PUTS
-	out[o < outlen ? o : outlen - 1] = '\0';
+	trace_escape(p, n, out, outlen); /* the one writer (trace.h) */
 	return out;
+}
+
+/* One formatted line to every trace sink (-v and --trace FILE). */
+static void trace_put(struct engine *e, const char *line, size_t n)
+{
+	FILE *f[2] = { e->trace, e->trace2 };
+	for (int i = 0; i < 2; i++) {
+		if (!f[i])
+			continue;
+		fwrite(line, 1, n, f[i]);
+		fflush(f[i]);
+	}
 }
 
 static void trace(struct engine *e, const char *dir, const uint8_t *p, size_t n)
 {
-	if (!e->trace || !n)
+	if ((!e->trace && !e->trace2) || !n)
 		return;
-	char buf[4 * 1024 + 8];
-	engine_escape(p, n, buf, sizeof buf);
-	fprintf(e->trace, "%.3f %s %s\n", (double)evl_now(e->l) / 1000.0, dir, buf);
-	fflush(e->trace);
+	/* at most TRACE_CHUNK bytes a line: a long write is never cut */
+	char buf[TRACE_CHUNK * 4 + 64];
+	for (size_t off = 0; off < n; off += TRACE_CHUNK) {
+		size_t k = n - off < TRACE_CHUNK ? n - off : TRACE_CHUNK;
+		size_t len = trace_format_bytes(buf, sizeof buf, evl_now(e->l),
+						dir[0] == 'r' ? TRACE_RX : TRACE_TX,
+						p + off, k, NULL);
+		trace_put(e, buf, len < sizeof buf ? len : sizeof buf - 1);
+	}
 }
 
 static void trace_note(struct engine *e, const char *what, size_t n)
 {
-	if (!e->trace)
+	if (!e->trace && !e->trace2)
 		return;
-	fprintf(e->trace, "%.3f %s", (double)evl_now(e->l) / 1000.0, what);
+	char text[1024], buf[1100];
 	if (n)
-		fprintf(e->trace, " %zu", n);
-	fputc('\n', e->trace);
-	fflush(e->trace);
+		snprintf(text, sizeof text, "%s %zu", what, n);
+	else
+		snprintf(text, sizeof text, "%s", what);
+	size_t len = trace_format_note(buf, sizeof buf, evl_now(e->l), text);
+	trace_put(e, buf, len < sizeof buf ? len : sizeof buf - 1);
 }
 
 static void on_io(struct evl *l, int fd, int mask, void *arg);
@@ -284,6 +282,8 @@ static void flush_out(struct engine *e)
 			break;
 		}
 	}
+	if (e->lint && !e->out.len)
+		lint_delivered(e->lint); /* the host has every reply now */
 	int mask = EVL_READABLE | (blocked ? EVL_WRITABLE : 0);
 	evl_watch(e->l, e->t->ops->fd(e->t), mask, on_io, e);
 	/* A pty whose host does not read can miss the wake-up that says it
@@ -432,6 +432,9 @@ static void on_io(struct evl *l, int fd, int mask, void *arg)
 				break;
 			got += (size_t)n;
 			host_session(e);
+			if (e->lint) /* did the host read what we sent? */
+				lint_host_unread(e->lint, e->t->ops->unread ?
+						 e->t->ops->unread(e->t) : -1);
 			trace(e, "rx", buf, (size_t)n);
 			feed(e, buf, (size_t)n);
 		}
@@ -538,9 +541,10 @@ enum ups_rc engine_apply(struct engine *e, const struct ups_event *ev)
 	if (rc == UPS_ENOMEM)
 		fail(e, "out of memory");
 	mark(e, before);
-	if (rc == UPS_OK && e->obs) {
+	if (rc == UPS_OK) {
 		char txt[64];
 		snprintf(txt, sizeof txt, "event %s", ups_ev_name(ev->kind));
+		trace_note(e, txt, 0);
 		observe(e, txt);
 	}
 	if (!e->lost) {
@@ -627,10 +631,61 @@ bool engine_lost(const struct engine *e, const char **why)
 	return e->lost != NULL;
 }
 
+void engine_set_trace_file(struct engine *e, FILE *f, const char *header)
+{
+	e->trace2 = f;
+	if (!f || !header)
+		return;
+	char buf[600];
+	size_t len = trace_format_note(buf, sizeof buf, evl_now(e->l), header);
+	fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);
+	fflush(f);
+}
+
+void engine_note(struct engine *e, const char *text)
+{
+	trace_note(e, text, 0);
+}
+
+void engine_send(struct engine *e, const uint8_t *p, size_t n)
+{
+	host_session(e);
+	size_t before = e->out.len;
+	if (ups_buf_append(&e->out, p, n) != UPS_OK)
+		fail(e, "out of memory");
+	mark(e, before);
+	if (!e->lost)
+		flush_out(e);
+}
+
+static void on_lint(void *ctx, const struct lint_finding *f)
+{
+	struct engine *e = ctx;
+	char note[400];
+	lint_format_note(f, note, sizeof note);
+	trace_note(e, note, 0);
+}
+
+const struct lint *engine_lint(struct engine *e)
+{
+	if (!e->lint) {
+		e->lint = malloc(sizeof *e->lint);
+		if (!e->lint)
+			return NULL;
+		lint_init(e->lint, ups_profile(e->u), on_lint, e);
+		ups_set_lint(e->u, e->lint);
+	}
+	return e->lint;
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	if (e->lint) {
+		ups_set_lint(e->u, NULL);
+		free(e->lint);
+	}
 	evl_unwatch(e->l, e->t->ops->fd(e->t));
 	if (e->t->ops->host_fd && e->t->ops->host_fd(e->t) >= 0)
 		evl_unwatch(e->l, e->t->ops->host_fd(e->t));

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -276,10 +277,22 @@ static int make_link(const char *target, const char *link, char *err,
 	return 0;
 }
 
+/* What the host has not read: the slave's input queue, seen through our
+ * own slave descriptor (in canonical mode only complete lines count, which
+ * is what a line-reading host can read). */
+static long pty_unread(const struct transport *t)
+{
+	const struct tty_transport *tt = (const struct tty_transport *)t;
+	int n = 0;
+	if (tt->hold_fd < 0 || ioctl(tt->hold_fd, FIONREAD, &n) < 0)
+		return -1;
+	return n;
+}
+
 static const struct transport_ops pty_ops = {
 	.name = "pty", .read = tty_read, .write = tty_write, .fd = tty_fd,
 	.close = tty_close, .host_fd = pty_host_fd,
-	.host_events = pty_host_events,
+	.host_events = pty_host_events, .unread = pty_unread,
 };
 static const struct transport_ops tty_ops = {
 	.name = "tty", .read = tty_read, .write = tty_write, .fd = tty_fd,
