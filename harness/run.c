@@ -109,6 +109,7 @@ struct hrn_run {
 	uint8_t *rx;
 	size_t rx_n, rx_cap;
 	uint64_t rx_base;      /* bytes consumed from the front so far */
+	uint64_t last_rx_ms;   /* when the last byte came in */
 	bool lost, dead;
 	char why[256];
 	FILE *trace;
@@ -197,6 +198,7 @@ static void on_read(struct evl *l, int fd, int mask, void *arg)
 	for (;;) {
 		ssize_t n = transport_read(r->t, buf, sizeof buf);
 		if (n > 0) {
+			r->last_rx_ms = now_ms(r);
 			trace_bytes(r, "rx", buf, (size_t)n);
 			if (r->rx_n + (size_t)n > RX_MAX) {
 				/* a flood: keep the newest bytes */
@@ -307,6 +309,10 @@ static void wait_until(struct hrn_run *r, uint64_t deadline)
 /** Write all of @p p (short writes and EAGAIN waited out). */
 static bool write_all(struct hrn_run *r, const uint8_t *p, size_t n)
 {
+	/* A byte the unit just wrote is still on the wire for one byte time
+	 * (4.17 ms at 2400 bit/s, ULS §2.1): a host cannot answer sooner */
+	if (r->last_rx_ms && now_ms(r) < r->last_rx_ms + 5)
+		wait_until(r, r->last_rx_ms + 5);
 	uint64_t deadline = now_ms(r) + 5000 + n * 10;
 	size_t off = 0;
 	while (off < n) {
@@ -460,6 +466,12 @@ static void copy_str(char *dst, size_t cap, const uint8_t *p, long n)
 	dst[k] = '\0';
 }
 
+/** Worth asking? Without an a reply every identity query is tried. */
+static bool listed(const struct hrn_detect *d, uint8_t b)
+{
+	return !d->has_a || ((d->cmds[b >> 3] >> (b & 7)) & 1u);
+}
+
 void hrn_detect(struct hrn_run *r, bool full)
 {
 	struct hrn_detect *d = &r->det;
@@ -479,7 +491,7 @@ void hrn_detect(struct hrn_run *r, bool full)
 			n = query(r, (const uint8_t *)"Y", 1, 2, buf, sizeof buf, true);
 		}
 		if (n < 0) {
-			if (!r->lost) {
+			if (!r->lost && !hrn_interrupted) {
 				r->dead = true;
 				snprintf(r->why, sizeof r->why, "no reply to Y "
 					 "(smart mode, ULS p.3)");
@@ -488,15 +500,7 @@ void hrn_detect(struct hrn_run *r, bool full)
 			return;
 		}
 		d->smart = n == 2 && !memcmp(buf, "SM", 2);
-		n = query(r, (const uint8_t *)"\x01", 1, 32, buf, sizeof buf, true);
-		if (n > 0 && !is_na(buf, n))
-			copy_str(d->model, sizeof d->model, buf, n);
-		n = query(r, (const uint8_t *)"b", 1, 16, buf, sizeof buf, true);
-		if (n > 0 && !is_na(buf, n))
-			copy_str(d->fw_b, sizeof d->fw_b, buf, n);
-		n = query(r, (const uint8_t *)"V", 1, 3, buf, sizeof buf, true);
-		if (n == 3 && !is_na(buf, n))
-			copy_str(d->fw_v, sizeof d->fw_v, buf, n);
+		/* a first: what it lists is all the unit answers (ULS p.11) */
 		n = query(r, (const uint8_t *)"a", 1, 128, buf, sizeof buf, true);
 		/* ULS p.11: level.alerts.commands, protocol level 4 adds a
 		 * fourth field (NUT-GIT) */
@@ -521,10 +525,29 @@ void hrn_detect(struct hrn_run *r, bool full)
 				d->cmds['a' >> 3] |= (uint8_t)(1u << ('a' & 7));
 			}
 		}
+		if (listed(d, 0x01)) {
+			n = query(r, (const uint8_t *)"\x01", 1, 32, buf, sizeof buf,
+				  true);
+			if (n > 0 && !is_na(buf, n))
+				copy_str(d->model, sizeof d->model, buf, n);
+		}
+		if (listed(d, 'b')) {
+			n = query(r, (const uint8_t *)"b", 1, 16, buf, sizeof buf, true);
+			if (n > 0 && !is_na(buf, n))
+				copy_str(d->fw_b, sizeof d->fw_b, buf, n);
+		}
+		if (listed(d, 'V')) {
+			n = query(r, (const uint8_t *)"V", 1, 3, buf, sizeof buf, true);
+			if (n == 3 && !is_na(buf, n))
+				copy_str(d->fw_v, sizeof d->fw_v, buf, n);
+		}
 		/* the family: ULS p.7 (V), p.11 (b, a) */
 		bool matrix_name = strstr(d->model, "MATRIX") ||
 				   strstr(d->model, "Matrix");
-		if (matrix_name || (d->fw_v[0] == '0' || d->fw_v[0] == '5'))
+		/* V 0xx/5xx is a Matrix (ULS p.7), but RT XL units answer 5Yx
+		 * too (facts §2.1); a Matrix has no a (ULS p.11) */
+		if (matrix_name || (!d->has_a &&
+				    (d->fw_v[0] == '0' || d->fw_v[0] == '5')))
 			d->family = UPS_FAM_MATRIX;
 		else if (d->fw_v[0] && d->fw_v[1] == 'W')
 			d->family = UPS_FAM_SU3;
@@ -538,15 +561,20 @@ void hrn_detect(struct hrn_run *r, bool full)
 				    UPS_FAM_BUP : UPS_FAM_VS;
 	}
 	if (full && !d->measure_known && !r->lost) {
-		n = query(r, (const uint8_t *)"\x1a", 1, 400, buf, sizeof buf, false);
-		if (n > 0 && buf[0] == '#') {
-			d->has_dump = true;
-			d->dump_len = (size_t)n;
-			d->dump_double_hash = n > 1 && buf[1] == '#';
+		if (listed(d, 0x1A)) {
+			n = query(r, (const uint8_t *)"\x1a", 1, 400, buf, sizeof buf,
+				  false);
+			if (n > 0 && buf[0] == '#') {
+				d->has_dump = true;
+				d->dump_len = (size_t)n;
+				d->dump_double_hash = n > 1 && buf[1] == '#';
+			}
 		}
 		/* Measure-UPS: v answers its firmware (ULS p.27) */
-		n = query(r, (const uint8_t *)"v", 1, 3, buf, sizeof buf, true);
-		d->measure = n > 0 && !is_na(buf, n);
+		if (listed(d, 'v')) {
+			n = query(r, (const uint8_t *)"v", 1, 3, buf, sizeof buf, true);
+			d->measure = n > 0 && !is_na(buf, n);
+		}
 		d->measure_known = true;
 	}
 	r->s = saved;
@@ -795,7 +823,14 @@ static void probe(struct hrn_run *r)
 		r->dead = true;
 		snprintf(r->why, sizeof r->why, "the target does not answer: "
 			 "no reply to a step, nor to a Y probe after it");
+		return;
 	}
+	/* it answered: the probe's reply is no step's */
+	wait_line(r, 0, now_ms(r) + (uint64_t)r->latency + 1000);
+	for (size_t i = 0; i < r->rx_n; i++)
+		if (is_alert(r, r->rx[i]))
+			record_alert(r, r->rx[i]);
+	consume(r, r->rx_n);
 }
 
 static void exp_text(struct hrn_run *r, const struct hrn_step *st,

@@ -374,6 +374,8 @@ static enum ups_rc get_name(struct pc *pc, const yaml_node_t *n,
 		return rc;
 	const char *s = (const char *)n->data.scalar.value;
 	size_t len = n->data.scalar.length;
+	if (len == 0)
+		return fail(pc, n, "%s: empty", key);
 	if (len > MAX_NAME)
 		return fail(pc, n, "%s: too long (at most %d characters)", key,
 			    MAX_NAME);

@@ -270,6 +270,9 @@ static const struct bad bad[] = {
 	  "5:17: repeat: expected a count" },
 	{ "cases:\n  - name: a\n    steps: [{send: Y, expect: SM, pace: -1s}]\n",
 	  "3:41: pace: expected a duration" },
+	{ "cases:\n  - name: |\n    steps: [{send: Y}]\n", "2:11: name: empty" },
+	{ "suite: \"\"\ncases:\n  - name: a\n    steps: [{send: Y}]\n",
+	  "1:8: suite: empty" },
 };
 
 static void test_bad(void **state)
