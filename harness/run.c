@@ -1464,8 +1464,12 @@ void hrn_run_scripts(struct hrn_run *r, struct hrn_script **scripts,
 				double el = (double)(now_ms(r) - t0) / 1000.0;
 				double left = done ? el / (double)done *
 					      (double)(total - done) : 0;
-				fprintf(stderr, "\r\033[Kcase %zu/%zu, %.1fs, about "
-					"%.0fs left", done + 1, total, el, left);
+				if (done)
+					fprintf(stderr, "\r\033[Kcase %zu/%zu, %.1fs "
+						"elapsed, about %.0fs left", done + 1,
+						total, el, left);
+				else
+					fprintf(stderr, "\r\033[Kcase 1/%zu", total);
 				fflush(stderr);
 			}
 			run_case(r, scripts[i], c, cur);
@@ -1474,7 +1478,8 @@ void hrn_run_scripts(struct hrn_run *r, struct hrn_script **scripts,
 				fprintf(stderr, "\r\033[K");
 				fflush(stderr);
 			}
-			if (!r->o->tap && cur->status != HRN_NOTRUN)
+			if (!r->o->tap && cur->status != HRN_NOTRUN &&
+			    (!r->o->quiet || cur->status == HRN_FAIL))
 				hrn_report_case(r->o->human, cur);
 		}
 	}
