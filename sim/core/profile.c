@@ -1955,7 +1955,7 @@ static enum ups_rc finalise(struct ctx *cx, struct ups_profile *p)
 	size_t most = ups_reply_max(p);
 	if (most > UPS_REPLY_MAX) {
 		/* only the ^Z dump can grow this long (see ups_reply_max) */
-		struct origin at = cx->dump_extra_at;
+		struct origin at = later(cx->dump_extra_at, cx->dump_order_at);
 		for (int b = 0; b < 128; b++)
 			if (p->eeprom[b].present)
 				at = later(at, cx->eeprom_at[b]);

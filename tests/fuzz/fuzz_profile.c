@@ -52,9 +52,10 @@ static void check_profile(const struct ups_profile *p)
 	TERMINATED(p->a_extension);
 	TERMINATED(p->shutdown_ok);
 	TERMINATED(p->measure_fw);
-	CHECK(strlen(p->ups_id) == 8); /* padded (ULS p.17) */
+	TERMINATED(p->ups_id); /* as written; padded by the unit if asked */
+	TERMINATED(p->a_commands);
 	CHECK(strchr("ADIMJ", p->locale) && p->locale);
-	CHECK(p->n_extras >= 0 && p->n_extras <= 8);
+	CHECK(p->n_extras >= 0 && p->n_extras <= PROF_MAX_EXTRAS);
 	for (int i = 0; i < p->n_extras; i++) {
 		TERMINATED(p->extras[i].reply);
 		CHECK(prof_supports(p, p->extras[i].byte));
@@ -67,7 +68,6 @@ static void check_profile(const struct ups_profile *p)
 	for (int i = 0; i < p->n_dump_extra; i++)
 		CHECK(strlen(p->dump_extra[i]) >= 5);
 	CHECK(p->n_dump_order >= 0 && p->n_dump_order <= PROF_MAX_DUMP_ORDER);
-	CHECK(p->n_extras >= 0 && p->n_extras <= PROF_MAX_EXTRAS);
 	CHECK(p->serial_len < sizeof p->serial);
 	for (int b = 0; b < 128; b++) {
 		const struct prof_enum *e = &p->eeprom[b];

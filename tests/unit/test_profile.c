@@ -138,6 +138,9 @@ static void test_required_builtins(void **state)
 		"smart-ups-1000-100", "smart-ups-400", "matrix-ups-5000",
 		"smart-ups-vs-420", "back-ups-pro-650", "smart-ups-rt-1000-xl",
 		"smart-ups-1500-measure",
+		/* issue 8: units users own, from captures and NUT device dumps */
+		"smart-ups-420-230", "smart-ups-1250-230", "smart-ups-sc450-rm",
+		"matrix-ups-3000", "smart-ups-rt-3000-xl", "smart-ups-3000rm-120",
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		assert_int_equal(prof_load(want[i], &prof, &diag), UPS_OK);
