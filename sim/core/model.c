@@ -181,8 +181,9 @@ static bool has_alert(const struct ups *u, char c)
  * last is still sent last, so a host ends in the unit's state.  Only the
  * repetitions of an alert, and the order of the ones before their last
  * occurrence, are given up; a real unit sends each alert as it happens,
- * and the queue fills only when thousands of transitions happen before
- * one flush (tests/unit/test_profile_quirks.c: test_alert_queue).
+ * and the queue fills only when more than 64 alerts come before one flush
+ * (dozens of outages at one instant; test_profile_quirks.c:
+ * test_alert_queue).
  */
 static void alerts_coalesce(struct ups *u)
 {
