@@ -13,7 +13,8 @@
 # Environment:
 #   UPSSIM_BIN         upssim to test (default: upssim on PATH)
 #   UPSSIM_SOURCE_DIR  repo root, for profiles/*.yaml (default: ../..)
-#   NUT_DRIVER NUT_UPSD APCUPSD_BIN APCACCESS_BIN APCTEST_BIN  client paths
+#   NUT_DRIVER NUT_UPSD NUT_UPSMON NUT_UPSDRVCTL APCUPSD_BIN APCACCESS_BIN
+#   APCTEST_BIN        client paths
 #   RC_KEEP=1          keep the temp dir (it is kept anyway when a check fails)
 #   RC_VERBOSE=1       print client logs on failure (default: tails only)
 
@@ -24,6 +25,8 @@ UPSSIM_SOURCE_DIR=${UPSSIM_SOURCE_DIR:-$(cd "$RC_LIB_DIR/../.." && pwd)}
 export UPSSIM_SOURCE_DIR
 NUT_DRIVER=${NUT_DRIVER:-/lib/nut/apcsmart}
 NUT_UPSD=${NUT_UPSD:-/lib/nut/upsd}
+NUT_UPSMON=${NUT_UPSMON:-/lib/nut/upsmon}   # /sbin/upsmon is a wrapper
+NUT_UPSDRVCTL=${NUT_UPSDRVCTL:-$(command -v upsdrvctl || echo /sbin/upsdrvctl)}
 rc_find_bin() {   # NAME: first of /sbin /usr/sbin /opt/apcupsd-root/sbin
   local d
   for d in /sbin /usr/sbin /opt/apcupsd-root/sbin; do
@@ -112,6 +115,16 @@ pget() {
   local _v
   if ! _v=$(python3 "$RC_LIB_DIR/profile.py" "$2" "$3"); then
     rc_abort "read the expectation $3 from profile $2"
+  fi
+  printf -v "$1" '%s' "$_v"
+}
+
+# sget VAR SCENARIO KEY: as pget, for the profile a scenario file runs (its
+# profile with its override laid over it: profile.py --scenario)
+sget() {
+  local _v
+  if ! _v=$(python3 "$RC_LIB_DIR/profile.py" --scenario "$2" "$3"); then
+    rc_abort "read the expectation $3 from scenario $2"
   fi
   printf -v "$1" '%s' "$_v"
 }
@@ -220,6 +233,8 @@ rc_require_clients() {
     case $what in
       nut) for b in "$NUT_DRIVER" "$NUT_UPSD" upsc upscmd upsrw; do
              command -v "$b" >/dev/null || missing+=("$b"); done ;;
+      upsmon) for b in "$NUT_UPSMON" "$NUT_UPSDRVCTL"; do
+             command -v "$b" >/dev/null || missing+=("$b"); done ;;
       apcupsd) for b in "$APCUPSD_BIN" "$APCACCESS_BIN" "$APCTEST_BIN"; do
              command -v "$b" >/dev/null || missing+=("$b"); done ;;
     esac
@@ -297,6 +312,239 @@ sim_stop() {
   SIM_PID=""
 }
 
+# ------------------------------------------------------------------ control socket, timeline, time
+
+# sim_start_ctl PROFILE SPEED [upssim args...]: sim_start with a control
+# socket and a timeline CSV in the temp dir and the model running SPEED
+# times real time (--scenario FILE among the args plays a scenario; PROFILE
+# "" then lets the scenario name the profile).  Ties scenario time to wall
+# time (sim_clock_ref).  Sets SIM_CTL, SIM_TIMELINE, SIM_SPEED.
+sim_start_ctl() {
+  local profile=$1 speed=$2; shift 2
+  SIM_CTL=$RC_TMP/ctl
+  SIM_TIMELINE=$RC_TMP/timeline.csv
+  SIM_SPEED=$speed
+  sim_start "$profile" --control "$SIM_CTL" --timeline "$SIM_TIMELINE" \
+    --speed "$speed" "$@"
+  wait_until 5 test -S "$SIM_CTL" || rc_abort "upssim made its control socket $SIM_CTL"
+  sim_clock_ref
+}
+
+# sim_ctl LINE...: send LINEs on one control connection, print the replies
+# (one a line); fails if a reply did not come within 5 s
+sim_ctl() { python3 "$RC_LIB_DIR/ctl.py" "$SIM_CTL" "$@"; }
+
+# sim_status: the control socket's `status` line, saved in SIM_STATUS
+sim_status() {
+  SIM_STATUS=$(sim_ctl status 2>/dev/null)
+  [[ $SIM_STATUS == status\ * ]]
+}
+# sim_field KEY: the value of KEY= in the last sim_status (Q, output, t ...)
+sim_field() {
+  sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" ${SIM_STATUS#status}"
+}
+# sim_is KEY VALUE: a fresh `status` says KEY=VALUE
+sim_is() { sim_status && [ "$(sim_field "$1")" == "$2" ]; }
+
+# sim_clock_ref: read `status` with the wall time of its round trip, so
+# scenario time (`t=`, the timeline's t_s) converts to wall time: model time
+# runs SIM_SPEED times faster than the wall clock, the wire clock does not.
+sim_clock_ref() {
+  local r
+  r=$(python3 "$RC_LIB_DIR/ctl.py" --stamp "$SIM_CTL" status) ||
+    rc_abort "upssim answers status on its control socket"
+  SIM_REF_WALL=${r%% *}
+  SIM_REF_T=$(sed -n 's/.* t=\([0-9.]*\).*/\1/p' <<<"$r")
+  [ -n "$SIM_REF_T" ] || rc_abort "the control status line has t= (got '$r')"
+}
+# sim_wall_of T: wall time (epoch seconds) at which scenario time T passed
+sim_wall_of() {
+  python3 -c 'import sys; w,t,x,s = map(float, sys.argv[1:]); print("%.3f" % (w + (x - t) / s))' \
+    "$SIM_REF_WALL" "$SIM_REF_T" "$1" "$SIM_SPEED"
+}
+# sim_scen_of WALL: scenario time at wall time WALL
+sim_scen_of() {
+  python3 -c 'import sys; w,t,x,s = map(float, sys.argv[1:]); print("%.3f" % (t + (x - w) * s))' \
+    "$SIM_REF_WALL" "$SIM_REF_T" "$1" "$SIM_SPEED"
+}
+
+# tl_first COND...: scenario time of the first timeline row meeting every
+# COND (timeline.py: Q&0x50=0x50, 'event~^cmd "S"$', charge_pct>=50,
+# --after T); fails if there is none yet
+tl_first() { python3 "$RC_LIB_DIR/timeline.py" "$SIM_TIMELINE" first "$@"; }
+# tl_last COND...: scenario time of the last timeline row meeting every COND
+tl_last() { python3 "$RC_LIB_DIR/timeline.py" "$SIM_TIMELINE" last "$@"; }
+# tl_count COND...: how many timeline rows meet every COND
+tl_count() { python3 "$RC_LIB_DIR/timeline.py" "$SIM_TIMELINE" count "$@"; }
+# tl_at T COLUMN: COLUMN of the last timeline row at or before T
+tl_at() { python3 "$RC_LIB_DIR/timeline.py" "$SIM_TIMELINE" at "$@"; }
+# tl_wait SECS COND...: wait until a row meets COND; its time goes to TL_T
+tl_wait() {
+  local secs=$1; shift
+  _tl_found() { TL_T=$(tl_first "$@") ; }
+  TL_T=""
+  wait_until "$secs" _tl_found "$@"
+}
+
+# wait_seen SECS CMD...: poll CMD (every 0.1 s) until it succeeds; RC_SEEN
+# is the wall time at which the successful check ended (an upper bound of
+# when the state it looks at was first visible).  Fails after SECS.
+wait_seen() {
+  local secs=$1; shift
+  local end=$((${EPOCHREALTIME/./} + ${secs%.*} * 1000000))
+  RC_SEEN=""
+  while :; do
+    if "$@"; then RC_SEEN=$EPOCHREALTIME; return 0; fi
+    [ "${EPOCHREALTIME/./}" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+}
+
+# check_lag NAME EVENT_T SEEN_WALL MAX: a client saw what happened at
+# scenario time EVENT_T no later than MAX wall seconds after it (and not
+# before it, give or take 0.3 s for the clock reference)
+check_lag() {
+  local name=$1 ev=$2 seen=$3 max=$4 evw lag
+  if [ -z "$ev" ] || [ -z "$seen" ]; then
+    fail "$name: no event time ('$ev') or no time seen ('$seen')"
+    return
+  fi
+  evw=$(sim_wall_of "$ev")
+  lag=$(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$seen" "$evw")
+  check_range "$name: seconds from scenario t=$ev s to the client" -0.3 "$max" "$lag"
+}
+
+# expect_seen NAME SECS MAXLAG CMD... -- COND...: wait up to SECS for CMD
+# (a client showing a state), then find the timeline row where the unit
+# changed (COND, see tl_first) and check the client saw it within MAXLAG
+# wall seconds (check_lag).  Sets SEEN_T (the row's scenario time).
+# Returns non-zero if the client never showed it.
+expect_seen() {
+  local name=$1 secs=$2 max=$3; shift 3
+  local cmd=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do cmd+=("$1"); shift; done
+  shift
+  SEEN_T=""
+  if ! wait_seen "$secs" "${cmd[@]}"; then
+    fail "$name: not seen within ${secs}s"
+    return 1
+  fi
+  if ! SEEN_T=$(tl_first "$@"); then
+    fail "$name: the timeline has no row where $* (the client saw it anyway)"
+    return 1
+  fi
+  check_lag "$name" "$SEEN_T" "$RC_SEEN" "$max"
+}
+
+# check_unit_off_and_back SCENARIO T: the end of a power-fail chain, after
+# a host sent S to the unit on battery after scenario time T:
+#   - the output goes off the `p` delay after the S (timeline, +-0.5 s);
+#   - with the line off the unit is then unpowered, with charge left (the
+#     S turned it off, not an empty battery);
+#   - {line: on} on the control socket: the unit, whose charge is below the
+#     `e` capacity, recharges and turns its output on the `r` delay after
+#     the charge reaches `e` (+-0.5 s), not before.
+# Sets CHAIN_T_S, CHAIN_T_OFF, CHAIN_T_ON, CHAIN_T_BACK (scenario times).
+check_unit_off_and_back() {
+  local scen=$1 after=$2 p r e rate c_on t_e secs reply
+  sget p "$scen" eeprom.p.default
+  sget r "$scen" eeprom.r.default
+  sget e "$scen" eeprom.e.default
+  sget rate "$scen" battery.recharge_rate
+  p=$((10#$p)); r=$((10#$r)); e=$((10#$e))
+  CHAIN_T_S=""; CHAIN_T_OFF=""; CHAIN_T_ON=""; CHAIN_T_BACK=""
+  if ! CHAIN_T_S=$(tl_first --after "$after" 'event~^cmd "S"$'); then
+    fail "the host sent S to the unit (timeline: no 'cmd \"S\"' row after t=$after)"
+    return 1
+  fi
+  log "S reached the unit at t=$CHAIN_T_S (profile p = $p s)"
+  secs=$(python3 -c "print(int($p / $SIM_SPEED) + 10)")
+  if ! tl_wait "$secs" --after "$CHAIN_T_S" 'Q&0xFF=0x00'; then
+    sim_status
+    fail "the output went off within ${secs}s of S (status: $SIM_STATUS)"
+    return 1
+  fi
+  CHAIN_T_OFF=$TL_T
+  check_num "scenario seconds from S to output off (p)" "$p" \
+    "$(python3 -c "print('%.3f' % ($CHAIN_T_OFF - $CHAIN_T_S))")" 0.5
+  if wait_until 5 sim_is alive no; then
+    pass "the unit is unpowered (output off, line off): $(sim_field output), alive=$(sim_field alive)"
+  else
+    fail "the unit is unpowered after its output went off with the line off (status: $SIM_STATUS)"
+  fi
+  check_range "charge left when the output went off (S, not an empty battery)" \
+    0.1 100 "$(tl_at "$CHAIN_T_OFF" charge_pct)"
+
+  reply=$(sim_ctl '{line: on}')
+  check_eq "control {line: on}" ok "$reply"
+  if ! CHAIN_T_ON=$(tl_first --after "$CHAIN_T_OFF" 'event~^event line$'); then
+    fail "the timeline shows the line event"
+    return 1
+  fi
+  c_on=$(tl_at "$CHAIN_T_ON" charge_pct)
+  check_range "charge when the line returned is below e = $e % (the unit must wait)" \
+    0 "$(python3 -c "print($e - 0.1)")" "$c_on"
+  secs=$(python3 -c "print(int((($e - $c_on) / $rate * 3600 + $r) / $SIM_SPEED) + 15)")
+  if ! tl_wait "$secs" --after "$CHAIN_T_ON" 'Q&0x08=0x08'; then
+    sim_status
+    fail "the output came back on line within ${secs}s of the line's return (status: $SIM_STATUS)"
+    return 1
+  fi
+  CHAIN_T_BACK=$TL_T
+  if t_e=$(tl_first --after "$CHAIN_T_ON" "charge_pct>=$e"); then
+    log "line back at t=$CHAIN_T_ON (charge $c_on %), e = $e % reached at t=$t_e, output on at t=$CHAIN_T_BACK"
+    check_num "scenario seconds from charge >= e to output on (r)" "$r" \
+      "$(python3 -c "print('%.3f' % ($CHAIN_T_BACK - $t_e))")" 0.5
+  else
+    fail "the charge reached e = $e % before the output came back (timeline)"
+  fi
+  check_eq "status Q after the restart" 08 "$(sim_status && sim_field Q)"
+}
+
+# trace_has_seq EVENT...: upssim's -v byte trace ($SIM_TRACE) has these
+# events one right after the other, each written as the trace writes it
+# without its time: 'rx "p"' 'tx "020\r\n"' 'rx "S"' 'tx "OK\r\n"'
+trace_has_seq() {
+  python3 - "$SIM_TRACE" "$@" <<'PY'
+import sys
+want = sys.argv[2:]
+ev = [l.rstrip("\n").split(" ", 1)[1] for l in open(sys.argv[1], errors="replace")
+      if " " in l and l[:1].isdigit()]
+n = len(want)
+sys.exit(0 if any(ev[i:i + n] == want for i in range(len(ev) - n + 1)) else 1)
+PY
+}
+
+# wire_inject NAME LINE: inject a wire fault ({wire: ...} LINE on the control
+# socket; NAME as the timeline writes it: silence, corrupt, comms_lost ...)
+# and find its timeline row.  Sets WIRE_T, the fault's scenario time.
+# Returns non-zero (after recording a failure) if that did not happen.
+wire_inject() {
+  local name=$1 line=$2 r n
+  n=$(tl_count "event~^wire $name\$")
+  r=$(sim_ctl "$line")
+  if [ "$r" != ok ]; then
+    fail "control $line: expected ok, got '$r'"
+    return 1
+  fi
+  _wire_row() { [ "$(tl_count "event~^wire $name\$")" -gt "$n" ]; }
+  if ! wait_until 5 _wire_row; then
+    fail "the timeline shows the wire fault $name"
+    return 1
+  fi
+  WIRE_T=$(tl_last "event~^wire $name\$")
+}
+# wire_polled [N [SECS]]: wait until the host has sent `Q` N times (2) since
+# the last wire_inject, i.e. the fault has met the host's polls
+wire_polled() {
+  local n=${1:-2} secs=${2:-40}
+  _polled() { [ "$(tl_count --after "$WIRE_T" 'event~^cmd "Q"$')" -ge "$n" ]; }
+  wait_until "$secs" _polled ||
+    { fail "the host polled Q $n times within ${secs}s of the wire fault"; return 1; }
+}
+# wire_fault NAME LINE: wire_inject, then wire_polled
+wire_fault() { wire_inject "$@" && wire_polled; }
+
 # ------------------------------------------------------------------ NUT
 
 # nut_start DEVICE [key=value driver options...]: apcsmart driver
@@ -322,8 +570,11 @@ nut_start() {
     for kv in "$@"; do echo "    ${kv%%=*} = ${kv#*=}"; done
   } >"$NUT_DIR/etc/ups.conf"
   echo "LISTEN 127.0.0.1 $NUT_PORT" >"$NUT_DIR/etc/upsd.conf"
+  # admin: upscmd/upsrw; monitor: upsmon (nut_upsmon_start), which may set FSD
   printf '[admin]\n    password = secret\n    actions = SET\n    instcmds = ALL\n' \
     >"$NUT_DIR/etc/upsd.users"
+  printf '[monitor]\n    password = monsecret\n    upsmon primary\n' \
+    >>"$NUT_DIR/etc/upsd.users"
   echo "MODE=standalone" >"$NUT_DIR/etc/nut.conf"
   chmod 640 "$NUT_DIR/etc/"*
   export NUT_CONFPATH=$NUT_DIR/etc NUT_STATEPATH=$NUT_DIR/state NUT_ALTPIDPATH=$NUT_DIR/state
@@ -371,6 +622,20 @@ upsc_get() { upsc "$NUT_UPS" "$1" 2>/dev/null; }
 # upsc_all: every variable, "name: value" lines
 upsc_all() { upsc "$NUT_UPS" 2>/dev/null; }
 
+# nut_status_has WORD...: ups.status has every WORD (OB, LB, FSD ...)
+nut_status_has() {
+  local st w
+  st=" $(upsc_get ups.status) "
+  for w in "$@"; do [[ $st == *" $w "* ]] || return 1; done
+}
+# nut_status_is WORD...: ups.status is exactly these words (any order)
+nut_status_is() {
+  local a e
+  a=$(upsc_get ups.status | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')
+  e=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+  [ "$a" == "$e" ]
+}
+
 # nut_stop: stop upsd, then the driver (by pid); the driver must have stayed up
 nut_stop() {
   if [ -n "$NUT_DRV_PID" ]; then
@@ -385,6 +650,81 @@ nut_stop() {
   rc_stop "$NUT_DRV_PID" 5
   NUT_UPSD_PID=""; NUT_DRV_PID=""
   unset NUT_CONFPATH NUT_STATEPATH NUT_ALTPIDPATH
+}
+
+# nut_upsmon_start [upsmon.conf lines...]: NUT's upsmon (-p: one privileged
+# process; -D: debug log, foreground) as the primary of the running NUT
+# session: MONITOR $NUT_UPS 1 monitor monsecret primary, MINSUPPLIES 1,
+# POLLFREQ/POLLFREQALERT 1, FINALDELAY 0.  Its SHUTDOWNCMD only records
+# that it ran (creates NUT_MON_RAN); POWERDOWNFLAG is NUT_MON_PDFLAG; every
+# notification goes through NOTIFYCMD into NUT_MON_NOTIFY ("<epoch> TYPE
+# message" lines).  Extra lines go at the end of upsmon.conf.  Waits until
+# upsd lists upsmon as a client.  Sets NUT_MON_PID.
+NUT_MON_PID=""
+nut_upsmon_start() {
+  local t0 ty
+  NUT_MON_RAN=$NUT_DIR/shutdowncmd.ran
+  NUT_MON_PDFLAG=$NUT_DIR/killpower.flag
+  NUT_MON_NOTIFY=$NUT_DIR/notify.log
+  {
+    echo '#!/bin/sh'
+    echo '# NOTIFYCMD: record the notification, nothing else'
+    echo "echo \"\$(date +%s.%N) \$NOTIFYTYPE \$*\" >> \"$NUT_MON_NOTIFY\""
+  } >"$NUT_DIR/notify.sh"
+  chmod 755 "$NUT_DIR/notify.sh"
+  {
+    echo "MONITOR $NUT_UPS 1 monitor monsecret primary"
+    echo "MINSUPPLIES 1"
+    echo "SHUTDOWNCMD \"touch $NUT_MON_RAN\""
+    echo "POWERDOWNFLAG $NUT_MON_PDFLAG"
+    echo "POLLFREQ 1"
+    echo "POLLFREQALERT 1"
+    echo "HOSTSYNC 15"
+    echo "DEADTIME 15"
+    echo "FINALDELAY 0"
+    echo "RUN_AS_USER root"
+    echo "NOTIFYCMD $NUT_DIR/notify.sh"
+    for ty in ONLINE ONBATT LOWBATT FSD COMMOK COMMBAD SHUTDOWN REPLBATT NOCOMM; do
+      echo "NOTIFYFLAG $ty SYSLOG+EXEC"
+    done
+    for ty in "$@"; do echo "$ty"; done
+  } >"$NUT_DIR/etc/upsmon.conf"
+  chmod 640 "$NUT_DIR/etc/upsmon.conf"
+  t0=$(rc_now)
+  rc_spawn upsmon "$NUT_DIR/upsmon.log" "$NUT_UPSMON" -p -D -F
+  NUT_MON_PID=$RC_LAST_PID
+  if ! wait_until 15 nut_upsmon_logged_in; then
+    rc_tail "$NUT_DIR/upsmon.log"
+    fail "upsmon logged in to upsd within 15 s"
+    return 1
+  fi
+  pass "upsmon logged in to upsd as primary ($(rc_elapsed "$t0")s)"
+}
+nut_upsmon_logged_in() {
+  rc_alive "$NUT_MON_PID" || return 1
+  upsc -c "$NUT_UPS" 2>/dev/null | grep -q .
+}
+# nut_powerdown_flag_set: `upsmon -K` (exit 0 when POWERDOWNFLAG is set, as
+# a halt script asks it); its chatter goes to upsmon-K.log
+nut_powerdown_flag_set() {
+  NUT_CONFPATH=$NUT_DIR/etc NUT_STATEPATH=$NUT_DIR/state NUT_ALTPIDPATH=$NUT_DIR/state \
+    "$NUT_UPSMON" -K >>"$NUT_DIR/upsmon-K.log" 2>&1
+}
+# nut_upsmon_stop: stop upsmon if it still runs (after SHUTDOWNCMD it exits)
+nut_upsmon_stop() {
+  rc_stop "$NUT_MON_PID" 5
+  NUT_MON_PID=""
+}
+
+# nut_killpower: what a halt script does when `upsmon -K` says so:
+# `upsdrvctl -u root shutdown sim` with the last session's ups.conf (the
+# driver's -k).  The session must have been stopped (nut_stop) first: the
+# running driver holds a lock on the port.  Output in NUT_KILL_LOG;
+# returns upsdrvctl's exit status.
+nut_killpower() {
+  NUT_KILL_LOG=$NUT_DIR/upsdrvctl-shutdown.log
+  NUT_CONFPATH=$NUT_DIR/etc NUT_STATEPATH=$NUT_DIR/state NUT_ALTPIDPATH=$NUT_DIR/state \
+    timeout 60 "$NUT_UPSDRVCTL" -u root shutdown sim >"$NUT_KILL_LOG" 2>&1
 }
 
 # ------------------------------------------------------------------ apcupsd
@@ -414,24 +754,36 @@ EOF
   for l in "$@"; do echo "$l" >>"$f"; done
 }
 
-# apc_start DEVICE: apcupsd -b (no UPSNAME in the config, so it reads `c`)
-# with NIS on a free port; waits until apcaccess shows MODEL and STATUS.
-# Sets APC_PID, APC_DIR, APC_NIS.  Returns non-zero after recording a failure.
+# apc_start DEVICE ["KEY value"...]: apcupsd -b (no UPSNAME in the config,
+# so it reads `c`) with NIS on a free port; waits until apcaccess shows MODEL
+# and STATUS.  Each "KEY value" replaces the default line for KEY (or is
+# added), e.g. "POLLTIME 1".  Sets APC_PID, APC_DIR, APC_NIS, APC_EVENTS
+# (apcupsd's EVENTSFILE) and APC_CONTROL_LOG (what the stub apccontrol was
+# called with, one "HH:MM:SS apccontrol EVENT ..." line per call).  Returns
+# non-zero after recording a failure.
 APC_N=0
 APC_PID=""
 apc_start() {
-  local dev=$1 t0
+  local dev=$1 t0 l k; shift
   APC_N=$((APC_N + 1))
   APC_DIR=$RC_TMP/apcupsd$APC_N
   APC_PORT=$(rc_free_port)
   APC_NIS=127.0.0.1:$APC_PORT
-  apc_conf "$APC_DIR/apcupsd.conf" "$dev" "$APC_DIR" \
-    "POLLTIME 60" "ONBATTERYDELAY 6" "BATTERYLEVEL 5" "MINUTES 3" "TIMEOUT 0" \
-    "ANNOY 300" "ANNOYDELAY 60" "NOLOGON disable" "KILLDELAY 0" \
-    "NETSERVER on" "NISIP 127.0.0.1" "NISPORT $APC_PORT" \
-    "EVENTSFILE $APC_DIR/log/apcupsd.events" "EVENTSFILEMAX 10" \
-    "UPSCLASS standalone" "UPSMODE disable" "STATTIME 0" \
-    "STATFILE $APC_DIR/log/apcupsd.status" "LOGSTATS off" "DATATIME 0"
+  APC_EVENTS=$APC_DIR/log/apcupsd.events
+  APC_CONTROL_LOG=$APC_DIR/log/apccontrol.log
+  local conf=(
+    "POLLTIME 60" "ONBATTERYDELAY 6" "BATTERYLEVEL 5" "MINUTES 3" "TIMEOUT 0"
+    "ANNOY 300" "ANNOYDELAY 60" "NOLOGON disable" "KILLDELAY 0"
+    "NETSERVER on" "NISIP 127.0.0.1" "NISPORT $APC_PORT"
+    "EVENTSFILE $APC_EVENTS" "EVENTSFILEMAX 10"
+    "UPSCLASS standalone" "UPSMODE disable" "STATTIME 0"
+    "STATFILE $APC_DIR/log/apcupsd.status" "LOGSTATS off" "DATATIME 0")
+  for l in "$@"; do
+    k=${l%% *}
+    conf=("${conf[@]/#$k */}")
+    conf+=("$l")
+  done
+  apc_conf "$APC_DIR/apcupsd.conf" "$dev" "$APC_DIR" "${conf[@]}"
   t0=$(rc_now)
   rc_spawn apcupsd "$APC_DIR/apcupsd.log" "$APCUPSD_BIN" -b \
     -f "$APC_DIR/apcupsd.conf" -P "$APC_DIR/run/apcupsd.pid"
@@ -460,6 +812,37 @@ apc_status() {
 apc_field() {
   awk -v k="$1" 'index($0, k " ") == 1 || index($0, k ":") == 1 {
       sub(/^[^:]*: ?/, ""); sub(/[ \t]+$/, ""); print; exit }' <<<"$APC_STATUS"
+}
+
+# apc_killpower: what apccontrol's `killpower` does at the end of a system
+# shutdown: `apcupsd --killpower` with the session's config (it needs the
+# powerfail file apcupsd made at doshutdown, in PWRFAILDIR) -- the daemon
+# must have been stopped first, as the shutdown would have.  Its output
+# goes to APC_KILL_LOG.  Returns apcupsd's exit status.
+apc_killpower() {
+  local pid st
+  APC_KILL_LOG=$APC_DIR/killpower.log
+  "$APCUPSD_BIN" --killpower -f "$APC_DIR/apcupsd.conf" \
+    -P "$APC_DIR/run/killpower.pid" </dev/null >"$APC_KILL_LOG" 2>&1 &
+  pid=$!
+  RC_PIDS+=("$pid"); RC_PIDNAME[$pid]="apcupsd --killpower"
+  # S, then apcupsd waits 5 s for the reply (smartoper.c kill_power)
+  if ! wait_until 60 eval "! rc_alive $pid"; then
+    fail "apcupsd --killpower finished within 60 s"
+    rc_stop "$pid" 2
+    return 1
+  fi
+  { wait "$pid"; } 2>/dev/null
+  st=$?
+  return $st
+}
+
+# apc_status_has WORD...: a fresh apcaccess STATUS has every WORD
+apc_status_has() {
+  local st w
+  apc_status || return 1
+  st=" $(apc_field STATUS) "
+  for w in "$@"; do [[ $st == *" $w "* ]] || return 1; done
 }
 
 apc_stop() {

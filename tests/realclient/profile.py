@@ -3,8 +3,12 @@
 
 usage: profile.py PROFILE KEY [KEY...]
        profile.py PROFILE --dump
+       profile.py --scenario SCENARIO KEY [KEY...]
   PROFILE  a built-in name (profiles/NAME.yaml under $UPSSIM_SOURCE_DIR) or a
            path to a .yaml file
+  SCENARIO a scenario file (docs/scenarios.md): the profile it names (the
+           default profile if none) with its `profile.override` laid over
+           it the way upssim lays it (prof_overlay: as a child document)
   KEY      a dotted path into the merged profile, printed one value a line:
              identity.model, electrical.line_voltage, battery.charge ...
              eeprom.u.values   the list, space separated, in profile order
@@ -45,6 +49,8 @@ except ImportError:  # pragma: no cover
     sys.stderr.write("profile.py: python3-yaml is missing "
                      "(apt-get install python3-yaml)\n")
     sys.exit(4)
+
+DEFAULT_PROFILE = "smart-ups-1500"   # docs/scenarios.md: no profile = this
 
 SRC = os.environ.get("UPSSIM_SOURCE_DIR") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -107,6 +113,12 @@ def load(spec, relative_to=None, depth=0):
     merged = {}
     if "inherit" in doc:
         merged = load(doc["inherit"], path, depth + 1)
+    return overlay(merged, doc)
+
+
+def overlay(merged, doc):
+    """Lay document `doc` over the merged profile `merged`, as a child
+    profile (or a scenario's override) is laid over its parent."""
     for key, val in doc.items():
         if key == "inherit":
             continue
@@ -208,12 +220,34 @@ def value(p, key):
     return raw(p, key)
 
 
+def load_scenario(path):
+    """The profile a scenario runs: its `profile` (a name or path, or a
+    mapping with `name` and `override`), the default profile when absent."""
+    with open(path, encoding="utf-8") as f:
+        doc = yaml.load(f, Loader=yaml.BaseLoader) or {}
+    spec = doc.get("profile")
+    override = {}
+    if isinstance(spec, dict):
+        override = spec.get("override") or {}
+        spec = spec.get("name")
+    if spec in (None, "", "~", "null"):
+        spec = DEFAULT_PROFILE
+    return overlay(load(spec, path), override)
+
+
 def main(argv):
     if len(argv) < 3:
         sys.stderr.write(__doc__)
         return 2
     try:
-        p = load(argv[1])
+        if argv[1] == "--scenario":
+            p = load_scenario(argv[2])
+            argv = argv[1:]
+        else:
+            p = load(argv[1])
+        if len(argv) < 3:
+            sys.stderr.write(__doc__)
+            return 2
         if argv[2] == "--dump":
             print(yaml.safe_dump(p, sort_keys=False))
             return 0
