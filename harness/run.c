@@ -1309,18 +1309,29 @@ static char *fmt_alloc(const char *fmt, ...)
 	return b.p ? b.p : xstrdup("");
 }
 
+static char *support_reason(struct hrn_run *r, const struct hrn_case *c);
+
 /** Why the case does not apply to this target, or NULL. */
 static char *skip_reason(struct hrn_run *r, const struct hrn_script *s,
 			 const struct hrn_case *c)
 {
 	if (c->skip)
 		return xstrdup(c->skip);
+	char *why = support_reason(r, c);
+	if (why || r->dead)
+		return why;
 	struct ups_diag d = { 0 };
 	if (hrn_case_check(s, c, &r->pol, &d) != UPS_OK) {
 		/* conform: a case the safety rules forbid here is skipped */
 		const char *m = strstr(d.msg, "sends ");
 		return fmt_alloc("not on this target: %s", m ? m + 6 : d.msg);
 	}
+	return NULL;
+}
+
+/** Why the target cannot run the case (requires, family), or NULL. */
+static char *support_reason(struct hrn_run *r, const struct hrn_case *c)
+{
 	if (!c->families && !c->has_requires && !c->req_measure)
 		return NULL;
 	hrn_detect(r, c->req_measure);

@@ -250,6 +250,11 @@ c.eq(rc, 2, "a malformed script exits 2")
 c(re.search(r"bad\.yaml:5:9: unknown key in a step \(did you mean \"expect\"\?\)",
             err), "file:line:col with a suggestion: %r" % err)
 
+# ---- --case selects cases ----
+rc, out, err = harness("run", path("smoke.yaml"), "--sim", "smart-ups-1500",
+                       "--case", "smoke/status-*")
+c(rc == 0 and "1 case: 1 passed" in out, "--case with a pattern: %r" % out)
+
 # ---- conform: detection, skips by family and command set ----
 suite = path("suite")
 rc, out, err = harness("conform", "--sim", "smart-ups-1500", "--suite", suite)
@@ -266,6 +271,25 @@ c("skip  conform-identity/eeprom-dump: target does not support ^Z" in out,
 rc, out, err = harness("conform", "--sim", "matrix-ups-5000", "--suite", suite)
 c("family Matrix" in out and "ok    conform-identity/matrix-bypass" in out,
   "a Matrix runs its bypass case: %r" % out)
+
+# ---- conform with the shipped suite (scenarios/conformance), if there ----
+shipped = os.path.join(SRC, "scenarios", "conformance")
+if os.path.isdir(shipped) and any(f.endswith(".yaml") for f in os.listdir(shipped)):
+    junit = os.path.join(TMP, "conform.xml")
+    rc, out, err = harness("conform", "--sim", "smart-ups-1500", "--suite",
+                           shipped, "--junit", junit, timeout=280)
+    c(rc in (0, 1), "conform runs the shipped suite (exit %d): %s" % (rc, err))
+    c(re.search(r"detected: Smart-UPS 1500, .* family 3G", out),
+      "conform prints the detected model")
+    root = ET.parse(junit).getroot()
+    n = len(root.findall("./testsuite/testcase"))
+    c(n > 0 and root.get("errors") == "0", "every shipped case ran or was "
+      "skipped (%d cases, errors %s)" % (n, root.get("errors")))
+    if rc:
+        print("note: conformance failures:\n" + "\n".join(
+            l for l in out.splitlines() if not l.startswith(("ok", "skip"))))
+else:
+    print("note: no scenarios/conformance suite yet")
 
 shutil.rmtree(TMP, ignore_errors=True)
 c.done()
