@@ -627,6 +627,116 @@ static enum ups_rc parse_steps(struct pc *pc, const yaml_node_t *v,
 			       const char *key, int depth,
 			       struct hrn_step **out, size_t *n_out);
 
+/*
+ * glibc's regcomp copies a subexpression once per repetition: "a++++..."
+ * or "((a{1,99}){1,99}){1,99}" take gigabytes, and back-references make
+ * regexec exponential.  A reply pattern needs none of that.  The size of
+ * the expanded pattern is estimated (an atom is 1; a sequence and an
+ * alternation add up; x{m,n} counts x max(m,n) times, x+ and x* twice)
+ * and bounded.  @return why @p re is refused, or NULL.
+ */
+#define RE_MAX_LEN 4096
+#define RE_MAX_SIZE 20000
+#define RE_MAX_DEPTH 32
+
+struct re_frame {
+	unsigned long seq, alts, last;
+};
+
+static const char *regex_cost(const char *re, size_t n)
+{
+	struct re_frame st[RE_MAX_DEPTH + 1] = { { 0, 0, 0 } };
+	int d = 0;
+	bool prev_quant = false;
+	if (n > RE_MAX_LEN)
+		return "longer than 4096 characters";
+	for (size_t i = 0; i < n; i++) {
+		char c = re[i];
+		struct re_frame *f = &st[d];
+		unsigned long k = 0;
+		if (c == '*' || c == '+' || c == '?' || c == '{') {
+			if (prev_quant)
+				return "a repetition of a repetition (such as ++)";
+			prev_quant = true;
+			if (c == '{') {
+				unsigned long v = 0;
+				for (i++; i < n && re[i] != '}'; i++)
+					if (re[i] >= '0' && re[i] <= '9') {
+						v = v * 10 + (unsigned long)(re[i] - '0');
+						if (v > 1000)
+							return "a repetition count "
+							       "above 1000";
+					} else {
+						k = v > k ? v : k;
+						v = 0;
+					}
+				k = (v > k ? v : k) + (i > 0 && re[i - 1] == ',');
+			} else {
+				k = c == '?' ? 1 : 2;
+			}
+			if (k == 0)
+				k = 1;
+			f->seq += f->last * (k - 1);
+			f->last *= k;
+		} else {
+			prev_quant = false;
+			if (c == '(') {
+				if (d == RE_MAX_DEPTH)
+					return "groups nested too deep";
+				st[++d] = (struct re_frame){ 0, 0, 0 };
+				continue;
+			} else if (c == ')' && d > 0) {
+				unsigned long size = f->alts + f->seq;
+				d--;
+				st[d].last = size ? size : 1;
+				st[d].seq += st[d].last;
+			} else if (c == '|') {
+				f->alts += f->seq;
+				f->seq = f->last = 0;
+			} else {
+				if (c == '\\') {
+					if (i + 1 < n && re[i + 1] >= '1' &&
+					    re[i + 1] <= '9')
+						return "back-references are not "
+						       "supported";
+					i++;
+				} else if (c == '[') {
+					/* ] first is a literal; [:class:]
+					 * [.x.] [=x=] hold brackets too */
+					size_t j = i + 1;
+					if (j < n && re[j] == '^')
+						j++;
+					if (j < n && re[j] == ']')
+						j++;
+					while (j < n && re[j] != ']') {
+						if (re[j] == '[' && j + 1 < n &&
+						    strchr(":.=", re[j + 1])) {
+							char e = re[j + 1];
+							j += 2;
+							while (j + 1 < n &&
+							       !(re[j] == e &&
+								 re[j + 1] == ']'))
+								j++;
+							j += 2;
+						} else {
+							j++;
+						}
+					}
+					i = j;
+				}
+				f->last = 1;
+				f->seq += 1;
+			}
+		}
+		for (int x = 0; x <= d; x++)
+			if (st[x].seq + st[x].alts > RE_MAX_SIZE ||
+			    st[x].last > RE_MAX_SIZE)
+				return "too large once its repetitions are "
+				       "expanded";
+	}
+	return NULL;
+}
+
 static enum ups_rc step_regex(struct pc *pc, const yaml_node_t *v,
 			      struct hrn_step *st)
 {
@@ -648,6 +758,9 @@ static enum ups_rc step_regex(struct pc *pc, const yaml_node_t *v,
 		buf[o++] = (char)cp;
 	}
 	st->re_src = buf;
+	const char *cost = regex_cost(buf, o);
+	if (cost)
+		return fail(pc, v, "match: %s (a reply pattern needs none)", cost);
 	st->re = arena_alloc(pc->a, sizeof *st->re);
 	if (!st->re)
 		return nomem(pc);

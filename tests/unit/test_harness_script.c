@@ -271,6 +271,12 @@ static const struct bad bad[] = {
 	{ "cases:\n  - name: a\n    steps: [{send: Y, expect: SM, pace: -1s}]\n",
 	  "3:41: pace: expected a duration" },
 	{ "cases:\n  - name: |\n    steps: [{send: Y}]\n", "2:11: name: empty" },
+	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"a++\"}]\n",
+	  "3:30: match: a repetition of a repetition (such as ++)" },
+	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"((a{1,99}){2,99}){9}\"}]\n",
+	  "3:30: match: too large once its repetitions are expanded" },
+	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"(a)\\\\1\"}]\n",
+	  "3:30: match: back-references are not supported" },
 	{ "suite: \"\"\ncases:\n  - name: a\n    steps: [{send: Y}]\n",
 	  "1:8: suite: empty" },
 };
