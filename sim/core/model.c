@@ -490,8 +490,9 @@ static void fault_effects(struct ups *u, uint64_t t)
 	if (u->output_on && fault_holds_output_off(u))
 		output_off(u, OFF_FAULT);
 	else if (!u->output_on && u->off == OFF_FAULT && u->alive &&
-		 !fault(u, UPS_FAULT_MAIN_RELAY))
-		output_on(u); /* repaired: the output comes back */
+		 !fault(u, UPS_FAULT_MAIN_RELAY) && !fault(u, UPS_FAULT_OVERTEMP) &&
+		 !(fault(u, UPS_FAULT_INVERTER) && !line_in_window(u)))
+		output_on(u); /* repaired, cooled, or the line is back */
 	/* ULS p.9: could not transfer to battery because of overload */
 	if (u->output_on && u->linefail && u->load_pct > 100.0) {
 		output_off(u, OFF_OVERLOAD);
@@ -574,7 +575,7 @@ static void step(struct ups *u, uint64_t now)
 
 		/* Automatic restart after S, @ddd or low-battery shutdown. */
 		if (u->alive && !u->output_on && u->turn_on_at == UPS_NEVER &&
-		    (u->off == OFF_S || u->off == OFF_LOWBATT || u->off == OFF_OVERLOAD ||
+		    (u->off == OFF_S || u->off == OFF_LOWBATT ||
 		     (u->off == OFF_AT && t >= u->wake_at)) &&
 		    line_in_window(u) && u->charge >= restart_charge(u))
 			u->turn_on_at = t + (uint64_t)(ee_num(u, 'r', 0) * 1000.0);
@@ -763,7 +764,9 @@ static uint8_t reg_state(const struct ups *u, uint64_t now)
 	if (!u->output_on)
 		s |= (u->off == OFF_K || u->off == OFF_Z) ? 0x40 : 0x80;
 	if (u->p->family & UPS_FAM_MATRIX) {
-		if (u->bypass || fault_bypass(u))
+		if (fault_bypass(u))
+			s |= 0x02; /* in bypass because of an internal fault */
+		if (u->bypass)
 			s |= now < u->bypass_change_until ? 0x04 : 0x08;
 		else if (now < u->bypass_change_until)
 			s |= 0x10;
@@ -961,7 +964,7 @@ static void fault_registers(struct ups *u)
  * the inverter (bad output voltage, `'` bit 7) while on battery. */
 static bool fault_holds_output_off(const struct ups *u)
 {
-	return fault(u, UPS_FAULT_MAIN_RELAY) ||
+	return fault(u, UPS_FAULT_MAIN_RELAY) || fault(u, UPS_FAULT_OVERTEMP) ||
 	       (fault(u, UPS_FAULT_INVERTER) && u->on_batt);
 }
 

@@ -573,7 +573,8 @@ size_t control_format_status(const struct ups_status *st, uint64_t scen_ms,
 	    "status Q=%02X charge=%.1f runtime_min=%.1f line_v=%.1f "
 	    "line_hz=%.2f out_v=%.1f load=%.1f batt_v=%.2f temp_c=%.1f "
 	    "output=%s on_battery=%s low_battery=%s replace_battery=%s "
-	    "overload=%s smart=%s alive=%s trip=%02X cause=%c test=%s "
+	    "overload=%s smart=%s alive=%s trip=%02X trip1=%02X state=%02X "
+	    "cause=%c test=%s "
 	    "faults=%s shutdown_pending=%s shutdown_in_s=%.1f t=%llu.%03u",
 	    (unsigned)st->q, fixed(st->charge_pct, 1),
 	    fixed(st->runtime_min, 1), fixed(st->line_v, 1),
@@ -582,7 +583,8 @@ size_t control_format_status(const struct ups_status *st, uint64_t scen_ms,
 	    st->output_on ? "on" : "off", yesno(st->on_battery),
 	    yesno(st->low_battery || (st->q & UPS_Q_LOWBATT)),
 	    yesno(st->q & UPS_Q_REPLACE), yesno(st->q & UPS_Q_OVERLOAD),
-	    yesno(st->smart), yesno(st->alive), (unsigned)st->trip, cause, test,
+	    yesno(st->smart), yesno(st->alive), (unsigned)st->trip,
+	    (unsigned)st->trip1, (unsigned)st->state, cause, test,
 	    fl ? faults : "none", yesno(pending),
 	    pending ? fixed(st->shutdown_in_s, 1) : 0.0,
 	    (unsigned long long)(scen_ms / 1000), (unsigned)(scen_ms % 1000));

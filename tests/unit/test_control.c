@@ -838,7 +838,7 @@ static void test_socat(void **state)
 		  "got 5:hello\nstatus Q=08 charge=100.0 runtime_min=0.0 "
 		  "line_v=0.0 line_hz=0.00 out_v=0.0 load=0.0 batt_v=0.00 "
 		  "temp_c=0.0 output=on on_battery=no low_battery=no "
-		  "replace_battery=no overload=no smart=no alive=yes trip=00 "
+		  "replace_battery=no overload=no smart=no alive=yes trip=00 trip1=00 state=00 "
 		  "cause=- test=-- faults=none shutdown_pending=no "
 		  "shutdown_in_s=0.0 t=1.500\ngot 3:bye\n");
 	run_socat(f, "no newline", "got 10:no newline\n");
@@ -875,7 +875,7 @@ static void test_format_status(void **state)
 	    "status Q=50 charge=12.4 runtime_min=3.3 line_v=0.0 "
 	    "line_hz=59.99 out_v=120.0 load=40.0 batt_v=24.12 temp_c=0.0 "
 	    "output=on on_battery=yes low_battery=yes replace_battery=no "
-	    "overload=no smart=yes alive=yes trip=10 cause=U test=OK "
+	    "overload=no smart=yes alive=yes trip=10 trip1=00 state=00 cause=U test=OK "
 	    "faults=charger,fan shutdown_pending=yes shutdown_in_s=17.3 "
 	    "t=3723.004";
 	/* pending from the argument */

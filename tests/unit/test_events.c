@@ -143,7 +143,7 @@ static void fan_fault_by_family(void **st)
 	f = smart_prof("matrix-ups-5000", NULL);
 	assert_string_equal(apply(f, fan), "?");
 	assert_string_equal(ask(f, "'"), "01\r\n");
-	assert_int_equal(strtol(ask(f, "~"), NULL, 16) & 0x08, 0x08);
+	assert_int_equal(strtol(ask(f, "~"), NULL, 16) & 0x02, 0x02); /* fault bypass */
 	assert_string_equal(apply(f, ev_line(0)), ""); /* in bypass: no battery */
 	fx_free(f);
 }
@@ -237,6 +237,49 @@ static void double_conversion_holds_output(void **st)
 	fx_free(f);
 }
 
+/* Regressions from the real-client fault tests: a Matrix in bypass
+ * because of a fault says so in ~ bit 1; an overload trip stays readable
+ * (8 bit 1) after the line returns, with the output off until the front
+ * panel turns it on; over-temperature turns the output off while it lasts. */
+static void fault_regressions(void **st)
+{
+	(void)st;
+	struct fx *f = smart_prof("matrix-ups-5000", NULL);
+	apply(f, (struct ups_event){ .kind = UPS_EV_FAULT, .fault = UPS_FAULT_FAN, .on = true });
+	assert_string_equal(ask(f, "~"), "02\r\n");
+	fx_free(f);
+
+	f = smart_prof(PROF_DEFAULT_NAME, NULL);
+	apply(f, (struct ups_event){ .kind = UPS_EV_LOAD, .value = 130 });
+	apply(f, ev_line(0));             /* no transfer: off, and unpowered */
+	adv(f, 10 * SEC);
+	apply(f, (struct ups_event){ .kind = UPS_EV_LOAD, .value = 40 });
+	apply(f, ev_line(-1));
+	adv(f, 5 * MIN);
+	take(f);
+	assert_string_equal(send(f, "Y"), "SM\r\n");
+	assert_string_equal(ask(f, "8"), "02\r\n");
+	assert_string_equal(ask(f, "Q"), "00\r\n");
+	apply(f, (struct ups_event){ .kind = UPS_EV_BUTTON, .on = true });
+	assert_string_equal(ask(f, "Q"), "08\r\n");
+	assert_string_equal(ask(f, "8"), "00\r\n");
+
+	struct ups_event ot = { .kind = UPS_EV_FAULT, .fault = UPS_FAULT_OVERTEMP, .on = true };
+	apply(f, ot);
+	assert_string_equal(ask(f, "Q"), "00\r\n");
+	ot.on = false;
+	apply(f, ot);
+	assert_string_equal(ask(f, "Q"), "08\r\n");
+	/* an inverter fault: off on battery, back with the line */
+	apply(f, (struct ups_event){ .kind = UPS_EV_FAULT, .fault = UPS_FAULT_INVERTER, .on = true });
+	assert_string_equal(ask(f, "Q"), "08\r\n");
+	apply(f, ev_line(80));
+	assert_string_equal(ask(f, "Q"), "00\r\n");
+	apply(f, ev_line(-1));
+	assert_string_equal(ask(f, "Q"), "08\r\n");
+	fx_free(f);
+}
+
 static void names_round_trip(void **st)
 {
 	(void)st;
@@ -262,6 +305,7 @@ int main(void)
 		cmocka_unit_test(front_panel_and_readings),
 		cmocka_unit_test(out_of_range_changes_nothing),
 		cmocka_unit_test(double_conversion_holds_output),
+		cmocka_unit_test(fault_regressions),
 		cmocka_unit_test(names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
