@@ -67,6 +67,7 @@ SPEC_DEFAULTS = {
     "electrical.load": "25",
     "electrical.temperature": "31.0",
     "electrical.boost_below": "0",
+    "electrical.double_conversion": "false",
     "electrical.trim_above": "0",
     "electrical.boost_gain": "1.12",
     "electrical.trim_gain": "0.88",
@@ -170,6 +171,11 @@ def eeprom(p, cmd):
 
 def line_state(p):
     lv = num(p, "electrical.line_voltage")
+    if str(value(p, "electrical.double_conversion")).lower() in ("true", "yes", "1"):
+        # an on-line unit holds its output at the `o` setting (or nominal)
+        if (p.get("eeprom") or {}).get("o"):
+            return "", float(value(p, "eeprom.o.current"))
+        return "", num(p, "voltage.nominal")
     boost = num(p, "electrical.boost_below")
     trim = num(p, "electrical.trim_above")
     if boost > 0 and lv < boost:
