@@ -61,8 +61,15 @@ no_l_check_apc() {
 
 mapfile -t ALL < <("$UPSSIM_BIN" --list-profiles | awk '{ print $1 }')
 check_ok "upssim lists its profiles" test "${#ALL[@]}" -ge 10
+# RC_SHARD=i/n: this run takes every n-th profile from the i-th (ctest runs
+# the shards in parallel, see tests/CMakeLists.txt)
+SHARD_I=1 SHARD_N=1
+if [ -n "${RC_SHARD:-}" ]; then SHARD_I=${RC_SHARD%/*}; SHARD_N=${RC_SHARD#*/}; fi
+IDX=0
 for P in "${ALL[@]}"; do
   case $P in smart-ups-1500|smart-ups-1000-230|smart-ups-vs-420) continue ;; esac
+  IDX=$((IDX + 1))
+  [ $(( (IDX - 1) % SHARD_N + 1 )) -eq "$SHARD_I" ] || continue
   if [ -n "${RC_PROFILES:-}" ] && [[ ",$RC_PROFILES," != *",$P,"* ]]; then
     continue
   fi
