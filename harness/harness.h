@@ -60,6 +60,8 @@ struct hrn_detect {
 	int n_cmds;
 	unsigned family;          /**< UPS_FAM_*, 0 unknown */
 	bool measure, measure_known;
+	uint8_t probed[32];       /**< no a: queries asked once ... */
+	uint8_t answered[32];     /**< ... and answered (not NA, not silent) */
 	bool has_dump, dump_double_hash;
 	size_t dump_len;
 };

@@ -587,7 +587,7 @@ static bool supports(struct hrn_run *r, uint8_t b)
 	if (d->has_a)
 		return (d->cmds[b >> 3] >> (b & 7)) & 1u;
 	const struct cmd_def *c = cmd_lookup(b);
-	if (!c || !d->family)
+	if (!c)
 		return false;
 	if (c->flags & CF_MEASURE) {
 		if (!d->measure_known)
@@ -595,7 +595,26 @@ static bool supports(struct hrn_run *r, uint8_t b)
 		if (!d->measure)
 			return false;
 	}
-	return (c->families & d->family) != 0;
+	/* Without a: a query or setting is harmless to ask, so ask it once;
+	 * NA or no reply means unsupported (ULS p.2, facts §0).  Actions
+	 * (A beeps, W tests the battery) go by the family's table rows. */
+	if ((c->kind == CMD_QUERY || c->kind == CMD_SETTING) &&
+	    !(c->flags & (CF_DESTRUCTIVE | CF_UNDOC)) && !r->lost) {
+		struct hrn_detect *dw = &r->det;
+		if (!((dw->probed[b >> 3] >> (b & 7)) & 1u)) {
+			uint8_t buf[512];
+			const struct hrn_script *saved = r->s;
+			r->s = NULL;
+			trace_note(r, "probe command");
+			long n = query(r, &b, 1, 64, buf, sizeof buf, b != 0x1A);
+			r->s = saved;
+			dw->probed[b >> 3] |= (uint8_t)(1u << (b & 7));
+			if (n > 0 && !is_na(buf, n))
+				dw->answered[b >> 3] |= (uint8_t)(1u << (b & 7));
+		}
+		return (dw->answered[b >> 3] >> (b & 7)) & 1u;
+	}
+	return d->family && (c->families & d->family) != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1369,10 +1388,10 @@ static char *support_reason(struct hrn_run *r, const struct hrn_case *c)
 	}
 	if (o)
 		return fmt_alloc("target does not support %s%s", missing,
-				 r->det.has_a ? "" : r->det.family ?
-				 " (no a reply: the command table's "
-				 "rows for the family)" :
-				 " (it answers neither a nor V/b)");
+				 r->det.has_a ? "" :
+				 " (no a reply: queries and settings answered "
+				 "NA or nothing; actions go by the family's "
+				 "command-table rows)");
 	return NULL;
 }
 
