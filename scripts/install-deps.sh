@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install what upssim needs to build and to run its whole test suite on
 # Debian 12: compilers, libyaml, libserialport, cmocka, socat, gnuplot (for
-# scripts/plot-timeline.sh), and the real host programs the tests use as
+# scripts/plot-timeline.sh), python3-junitparser (the harness tests read
+# their JUnit XML with it too), and the real host programs the tests use as
 # judges (NUT from apt; apcupsd unpacked into /opt/apcupsd-root because its
 # package conflicts with NUT's).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS=(build-essential cmake pkg-config libyaml-dev libserialport-dev libcmocka-dev
-      socat python3 python3-yaml nut-server nut-client libusb-0.1-4 libwrap0 lsb-base
-      gnuplot-nox)
+      socat python3 python3-yaml python3-junitparser nut-server nut-client libusb-0.1-4
+      libwrap0 lsb-base gnuplot-nox)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
