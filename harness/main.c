@@ -547,6 +547,9 @@ static int main_run(int argc, char **argv)
 			fclose(out);
 		if (note[0])
 			fprintf(stderr, "upsharness: record: %s\n", note);
+	} else if (cli.o.record) {
+		fprintf(stderr, "upsharness: record: nothing written (the run "
+			"did not finish)\n");
 	}
 	if (cli.o.tap)
 		hrn_report_tap(stdout, res, n_res);

@@ -39,6 +39,20 @@ def harness(*args, timeout=120):
             p.stderr.decode(errors="replace"))
 
 
+def wait_trace(trace, needle, timeout=30):
+    """Wait until the harness's --trace file holds @needle (an event, not
+    a sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if needle in open(trace, "rb").read():
+                return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 def read_value(sim, cmd):
     """A fresh host session on the simulator's pty: Y, then cmd."""
     sim.open()
@@ -189,16 +203,7 @@ htrace = os.path.join(TMP, "harness-trace.log")
 p = subprocess.Popen([HARNESS, "run", path("edits.yaml"), "--device", sim.path,
                       "--trace", htrace], stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE, env=ENV)
-deadline = time.monotonic() + 30
-seen = False
-while time.monotonic() < deadline and not seen:
-    try:
-        seen = b'rx "TESTNAME\\r\\n"' in open(htrace, "rb").read()
-    except FileNotFoundError:
-        pass
-    if not seen:
-        time.sleep(0.05)
-c(seen, "the run got to its wait step")
+c(wait_trace(htrace, b'rx "TESTNAME\\r\\n"'), "the run got to its wait step")
 p.send_signal(signal.SIGINT)
 out, err = p.communicate(timeout=60)
 out, err = out.decode(), err.decode()
@@ -240,6 +245,17 @@ rc, out, err = harness("run", path("goes-quiet.yaml"), "--sim",
 c.eq(rc, 3, "a target that stops answering: exit 3 (%s%s)" % (out, err))
 c("does not answer" in err, "it says so: %r" % err)
 c("not run" in out, "cases after it are not run: %r" % out)
+
+sim = Sim()
+gtrace = os.path.join(TMP, "gone-trace.log")
+p = subprocess.Popen([HARNESS, "run", path("gone.yaml"), "--device", sim.path,
+                      "--trace", gtrace],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+c(wait_trace(gtrace, b'rx "SM\\r\\n"'), "the run got to its wait step")
+sim.stop()
+out, err = p.communicate(timeout=60)
+c.eq(p.returncode, 3, "the device hangs up mid-run: exit 3 (%r)" % err)
+c(b"hung up" in err, "it says the target hung up: %r" % err)
 
 # ---- malformed scripts: file:line:col and exit 2 ----
 bad = os.path.join(TMP, "bad.yaml")
