@@ -361,14 +361,18 @@ static enum ups_rc host_byte(struct build *bd, uint8_t b, uint64_t t)
 static enum ups_rc unit_byte(struct build *bd, uint8_t b, uint64_t t)
 {
 	if (!bd->nline) {
+		/* sent before any host spoke (the power-on `?` into a pty
+		 * nobody had open): no host saw it */
+		if (!bd->have_first)
+			return UPS_OK;
 		if (is_alert(b) && !may_start(bd, b)) {
 			struct replay *rp = bd->rp;
 			if (!grow((void **)&rp->alerts, &rp->capalerts,
 				  rp->nalerts + 1, sizeof *rp->alerts))
 				return UPS_ENOMEM;
-			uint64_t base = bd->have_first ? bd->first_t : t;
 			rp->alerts[rp->nalerts++] = (struct replay_alert){
-				.t_ms = t > base ? t - base : 0, .byte = b };
+				.t_ms = t > bd->first_t ? t - bd->first_t : 0,
+				.byte = b };
 			return UPS_OK;
 		}
 		bd->line_t = t;

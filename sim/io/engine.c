@@ -40,6 +40,9 @@ struct engine {
 	uint64_t timer_at;
 	FILE *trace;
 	FILE *trace2;       /* --trace FILE (engine_set_trace_file) */
+	uint8_t start[64];  /* what engine_new sent (the power-on alert), for */
+	size_t nstart;      /* a trace file attached after it */
+	uint64_t start_t;
 	struct lint *lint;  /* engine_lint(): the host lint, or NULL */
 	const char *lost;   /* why the transport is gone, NULL while fine */
 	/* pacing (profile timing.reply_delay / timing.pace) */
@@ -509,6 +512,10 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 		engine_free(e);
 		return NULL;
 	}
+	e->nstart = e->out.len < sizeof e->start ? e->out.len : sizeof e->start;
+	if (e->nstart)
+		memcpy(e->start, e->out.data, e->nstart);
+	e->start_t = evl_now(l);
 	mark(e, 0);
 	flush_out(e);
 	rearm(e);
@@ -637,8 +644,14 @@ void engine_set_trace_file(struct engine *e, FILE *f, const char *header)
 	if (!f || !header)
 		return;
 	char buf[600];
-	size_t len = trace_format_note(buf, sizeof buf, evl_now(e->l), header);
+	size_t len = trace_format_note(buf, sizeof buf, e->start_t, header);
 	fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);
+	/* the same lines as -v from the start: what engine_new sent */
+	if (e->nstart) {
+		len = trace_format_bytes(buf, sizeof buf, e->start_t, TRACE_TX,
+					 e->start, e->nstart, NULL);
+		fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);
+	}
 	fflush(f);
 }
 

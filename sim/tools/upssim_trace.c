@@ -363,7 +363,7 @@ static void sbf(struct sb *s, const char *fmt, ...)
 }
 
 /* Bytes as a YAML double-quoted string holding the harness's byte notation
- * (docs/harness.md "Bytes"): `^` is written `^^`, `$` `$$`, control bytes
+ * (docs/harness.md "Bytes"): `^` is written `^^`, `${` `$${`, control bytes
  * and bytes above 0x7E as YAML's \xNN (a code point <= U+00FF: one byte). */
 static void yaml_bytes(struct sb *s, const uint8_t *p, size_t n)
 {
@@ -372,8 +372,8 @@ static void yaml_bytes(struct sb *s, const uint8_t *p, size_t n)
 		uint8_t b = p[i];
 		if (b == '^')
 			sbf(s, "^^");
-		else if (b == '$')
-			sbf(s, "$$");
+		else if (b == '$' && i + 1 < n && p[i + 1] == '{')
+			sbf(s, "$$"); /* "$${" is a literal "${" */
 		else if (b == '\\')
 			sbf(s, "\\\\\\\\");
 		else if (b == '"')
@@ -558,11 +558,11 @@ static int cmd_totest(int argc, char **argv)
 		cmd_byte_name(b, bn);
 		char cname[32];
 		snprintf(cname, sizeof cname, "cmd-%02x", b);
-		sbf(&h, "  - name: %s\n    description: ", cname);
-		yaml_bytes(&h, k->b, 1);
-		sbf(&h, "\n    requires: [");
-		yaml_bytes(&h, (const uint8_t *)bn, strlen(bn));
-		sbf(&h, "]\n    steps:\n");
+		/* the command's name as docs/commands.md writes it */
+		const char *esc = bn[0] == '\\' || bn[0] == '"' ? "\\" : "";
+		sbf(&h, "  - name: %s\n    description: \"%s%s, %zu replies recorded\"\n"
+			"    requires: [\"%s%s\"]\n    steps:\n", cname, esc, bn, nr,
+		    esc, bn);
 		for (size_t j = 0; j < nr && j < 5; j++) {
 			size_t rl;
 			bool present;

@@ -34,6 +34,7 @@ struct fx {
  * that asked in the order Y Q B ^A F, then polled Q B again. */
 static const char trace1[] =
 	"0.000 trace v1 side=ups upssim test\n"
+	"0.000 tx \"?\"\n" /* into a pty no host had open: not an alert */
 	"0.100 host-open\n"
 	"0.200 rx \"Y\"\n"
 	"0.201 tx \"SM\\r\\n\"\n"
