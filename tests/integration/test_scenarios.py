@@ -66,6 +66,9 @@ with Sim("--scenario", os.path.join(HERE, "discharge40.yaml"), "--speed", "60") 
     while time.monotonic() - t0 < 70:
         qv = s.cmd("Q")
         j = s.cmd("j")
+        # alerts (`!` at the line failure, `%`) may come before a reply
+        qv = qv.lstrip(b"!$%+?=#|&") if qv is not None else None
+        j = j.lstrip(b"!$%+?=#|&") if j is not None else None
         if qv is None or j is None:
             s.drain(0.1)
             continue
