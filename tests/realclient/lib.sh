@@ -580,8 +580,9 @@ nut_start() {
   export NUT_CONFPATH=$NUT_DIR/etc NUT_STATEPATH=$NUT_DIR/state NUT_ALTPIDPATH=$NUT_DIR/state
   t0=$(rc_now)
   # -u root: the driver drops privileges before opening the port;
-  # -D: debug log and foreground (so the pid is the driver's)
-  rc_spawn apcsmart "$NUT_DIR/driver.log" "$NUT_DRIVER" -a sim -u root -D
+  # -D: debug log and foreground (so the pid is the driver's);
+  # NUT_DEBUG=-DDDDD for a log upssim-trace can import
+  rc_spawn apcsmart "$NUT_DIR/driver.log" "$NUT_DRIVER" -a sim -u root "${NUT_DEBUG:--D}"
   NUT_DRV_PID=$RC_LAST_PID
   if ! wait_until 45 nut_socket_ready; then
     rc_tail "$NUT_DIR/driver.log"
@@ -785,8 +786,10 @@ apc_start() {
   done
   apc_conf "$APC_DIR/apcupsd.conf" "$dev" "$APC_DIR" "${conf[@]}"
   t0=$(rc_now)
+  # APC_DEBUG=200: apcupsd's debug log, for upssim-trace import
   rc_spawn apcupsd "$APC_DIR/apcupsd.log" "$APCUPSD_BIN" -b \
-    -f "$APC_DIR/apcupsd.conf" -P "$APC_DIR/run/apcupsd.pid"
+    -f "$APC_DIR/apcupsd.conf" -P "$APC_DIR/run/apcupsd.pid" \
+    ${APC_DEBUG:+-d "$APC_DEBUG"}
   APC_PID=$RC_LAST_PID
   if ! wait_until 45 apc_ready; then
     rc_tail "$APC_DIR/apcupsd.log"
