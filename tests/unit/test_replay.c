@@ -20,6 +20,7 @@
 
 #include "upssim/profile.h"
 #include "upssim/replay.h"
+#include "upssim/scenario.h"
 #include "upssim/ups.h"
 
 struct fx {
@@ -280,6 +281,59 @@ static void test_bad_trace(void **state)
 	replay_free(NULL);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	static char buf[65536];
+	*len = fread(buf, 1, sizeof buf - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	char *copy = malloc(*len + 1);
+	memcpy(copy, buf, *len + 1);
+	return copy;
+}
+
+/* scenarios/field: each scenario parses, its profile loads with the
+ * override, and its trace holds the one ^Z reply it is there for. */
+static void test_field_scenarios(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "nut-1941-caps-abort",
+					     "nut-180-level4" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[512];
+		size_t len;
+		struct ups_diag d;
+		static struct scen sc;
+		static struct ups_profile p;
+		snprintf(path, sizeof path, "%s/scenarios/field/%s.yaml",
+			 UPSSIM_SOURCE_DIR, names[i]);
+		char *text = slurp(path, &len);
+		scen_free(&sc);
+		assert_int_equal(scen_parse(path, text, len, &sc, &d), UPS_OK);
+		assert_int_equal(prof_load_from(NULL, sc.profile, &p, &d), UPS_OK);
+		assert_int_equal(prof_overlay(&p, sc.overlay, sc.overlay_len,
+					      sc.source, &d), UPS_OK);
+		free(text);
+		snprintf(path, sizeof path, "%s/scenarios/field/%s.trace",
+			 UPSSIM_SOURCE_DIR, names[i]);
+		text = slurp(path, &len);
+		struct replay *rp = replay_new(REPLAY_SEQUENCE, NULL);
+		assert_int_equal(replay_add_trace(rp, path, text, len, &d), UPS_OK);
+		size_t nr, rl;
+		bool present;
+		assert_int_equal(replay_n_commands(rp), 1);
+		const struct replay_key *k = replay_command(rp, 0, &nr);
+		assert_int_equal(k->b[0], 0x1A);
+		const uint8_t *r = replay_reply(rp, 0, 0, &rl, &present);
+		assert_true(present && rl == 206 && r[0] == '#' && r[203] == '/');
+		replay_free(rp);
+		free(text);
+		scen_free(&sc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_silence_and_pipelining),
 		cmocka_unit_test(test_new_host_session),
 		cmocka_unit_test(test_bad_trace),
+		cmocka_unit_test(test_field_scenarios),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
