@@ -638,6 +638,9 @@ static enum ups_rc parse_steps(struct pc *pc, const yaml_node_t *v,
 #define RE_MAX_LEN 4096
 #define RE_MAX_SIZE 20000
 #define RE_MAX_DEPTH 32
+/* regcomp's closure work grows with the cube of the nullable parts under
+ * a repetition: 200 (a?) in (...)+ took 4 s, 200 empty alternatives 11 s */
+#define RE_MAX_NULLABLE 40
 
 struct re_frame {
 	unsigned long seq, alts, last;
@@ -646,7 +649,7 @@ struct re_frame {
 static const char *regex_cost(const char *re, size_t n)
 {
 	struct re_frame st[RE_MAX_DEPTH + 1] = { { 0, 0, 0 } };
-	int d = 0;
+	int d = 0, nullable = 0;
 	bool prev_quant = false;
 	if (n > RE_MAX_LEN)
 		return "longer than 4096 characters";
@@ -658,6 +661,10 @@ static const char *regex_cost(const char *re, size_t n)
 			if (prev_quant)
 				return "a repetition of a repetition (such as ++)";
 			prev_quant = true;
+			if (c == '*' || c == '?' ||
+			    (c == '{' && i + 1 < n && (re[i + 1] == '0' ||
+						       re[i + 1] == ',')))
+				nullable++;
 			if (c == '{') {
 				unsigned long v = 0;
 				for (i++; i < n && re[i] != '}'; i++)
@@ -691,6 +698,10 @@ static const char *regex_cost(const char *re, size_t n)
 				st[d].last = size ? size : 1;
 				st[d].seq += st[d].last;
 			} else if (c == '|') {
+				/* an empty alternative: |, (| or |) */
+				if (f->seq == 0 || i + 1 == n || re[i + 1] == '|' ||
+				    re[i + 1] == ')')
+					nullable++;
 				f->alts += f->seq;
 				f->seq = f->last = 0;
 			} else {
@@ -728,6 +739,9 @@ static const char *regex_cost(const char *re, size_t n)
 				f->seq += 1;
 			}
 		}
+		if (nullable > RE_MAX_NULLABLE)
+			return "more than 40 optional parts (?, *, {0,n}, empty "
+			       "alternatives)";
 		for (int x = 0; x <= d; x++)
 			if (st[x].seq + st[x].alts > RE_MAX_SIZE ||
 			    st[x].last > RE_MAX_SIZE)

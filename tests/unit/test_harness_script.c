@@ -277,6 +277,9 @@ static const struct bad bad[] = {
 	  "3:30: match: too large once its repetitions are expanded" },
 	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"(a)\\\\1\"}]\n",
 	  "3:30: match: back-references are not supported" },
+	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"(a||||||||||||||||||||"
+	  "|||||||||||||||||||||||||||||||||b)+\"}]\n",
+	  "3:30: match: more than 40 optional parts" },
 	{ "suite: \"\"\ncases:\n  - name: a\n    steps: [{send: Y}]\n",
 	  "1:8: suite: empty" },
 };
