@@ -12,13 +12,18 @@
   `upssim-trace totest`: the harness script passes against the replay (the
   UPS side), and the scenario + trace serve a host the recorded replies
   (the host side);
-- `upssim-trace import | check | commands` exit codes and output.
+- `upssim-trace import | check | commands` exit codes and output;
+- a real `socat -x -v` dump of a session between a host and upssim,
+  imported and replayed, answers as the session did.
 """
 import os
 import re
+import select
+import shutil
 import subprocess
 import tempfile
 import time
+import tty
 
 from upssim_proc import BIN, Check, Sim
 
@@ -205,5 +210,47 @@ with tempfile.TemporaryDirectory() as d:
     c.eq(s.cmd("f"), b"87.0", "a .dev replayed: f")
     c.eq(s.cmd("Q"), b"10", "a .dev replayed: Q from ups.status OB")
     s.stop()
+
+    # ---- a socat -x -v dump of a session, imported and replayed ---------
+    if shutil.which("socat"):
+        s = Sim("--profile", "smart-ups-420-230")
+        host = os.path.join(d, "host-pty")
+        dump = os.path.join(d, "socat.log")
+        with open(dump, "wb") as log:
+            so = subprocess.Popen(["socat", "-x", "-v",
+                                   "pty,raw,echo=0,link=" + host,
+                                   s.path + ",raw,echo=0"], stderr=log)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(host) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        fd = os.open(host, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(fd)
+
+        def ask(b):
+            os.write(fd, b)
+            buf, end = b"", time.monotonic() + 3
+            while not buf.endswith(b"\r\n") and time.monotonic() < end:
+                if select.select([fd], [], [], 0.1)[0]:
+                    buf += os.read(fd, 4096)
+            return buf
+        seen = {}
+        for b in [b"Y", b"\x01", b"b", b"n", b"B", b"L", b"\x1a", b"u"]:
+            seen[b] = ask(b)
+        os.close(fd)
+        so.terminate()
+        so.wait(10)
+        s.stop()
+        imp = os.path.join(d, "socat.trace")
+        rc, _, err = run(TOOL, "import", dump, "-o", imp)
+        c.eq(rc, 0, "import a real socat -x -v dump (%r)" % err)
+        s = Sim("--replay", imp)
+        s.open()
+        for b in [b"Y", b"u", b"\x1a", b"L", b"B", b"n", b"b", b"\x01"]:
+            s.send(b)
+            c.eq(s.read_until(b"\r\n"), seen[b], "socat dump replayed: %r" % b)
+        err = s.stop()
+        c("every command the host sent was in it" in err, "socat: no misses (%r)" % err)
+    else:
+        c(False, "socat installed")
 
 c.done()
