@@ -57,6 +57,7 @@ struct lint {
 	unsigned count[LINT__COUNT];
 	struct lint_finding first[LINT__COUNT];
 	uint8_t seen[LINT__COUNT][32]; /**< bytes each rule was about */
+	bool smart;                    /**< the unit was in smart mode */
 	/* sent-before-reply */
 	bool owed;
 	uint8_t owed_cmd;

@@ -235,7 +235,8 @@ done:
 void lint_event(struct lint *l, const struct codec_event *ev, uint64_t t,
 		bool smart)
 {
-	char nb[8], nb2[8], w[96];
+	char nb[8], nb2[8];
+	l->smart = smart;
 	switch (ev->note) {
 	case CODEC_NOTE_PRESS_EARLY: {
 		uint8_t two[2] = { ev->note_cmd, ev->note_cmd };
@@ -278,11 +279,8 @@ void lint_event(struct lint *l, const struct codec_event *ev, uint64_t t,
 		if (!row && !extra)
 			report(l, LINT_UNDOCUMENTED, t, &b, 1,
 			       "%s is not a UPS-Link command", bname(b, nb));
-		else if (smart && l->p && !extra && !prof_supports(l->p, b))
-			report(l, LINT_UNSUPPORTED, t, &b, 1,
-			       "this model does not support %s; it answers %s",
-			       what(b, w, sizeof w),
-			       l->p->unsupported_silent ? "nothing" : "NA");
+		/* unsupported: told by the reply (lint_reply), since a
+		 * replayed unit may answer what the profile does not */
 		break;
 	}
 	case CODEC_EV_ENTRY:
@@ -317,6 +315,20 @@ void lint_reply(struct lint *l, const struct codec_event *ev,
 		const char *reply, size_t len, bool present, uint64_t t)
 {
 	bool ok = present && len == 2 && !memcmp(reply, "OK", 2);
+	bool na = present && len == 2 && !memcmp(reply, "NA", 2);
+	if ((ev->type == CODEC_EV_CMD || ev->type == CODEC_EV_PRESS1 ||
+	     ev->type == CODEC_EV_AT_START) && l->smart && l->p) {
+		/* a command the model lacks and got refused for it (NA, or
+		 * silence from a v/s); an answer from a replayed unit is not */
+		uint8_t b = ev->cmd;
+		char w[96];
+		if (cmd_lookup(b) && !prof_extra(l->p, b) &&
+		    !prof_supports(l->p, b) &&
+		    (na || (!present && l->p->unsupported_silent)))
+			report(l, LINT_UNSUPPORTED, t, &b, 1,
+			       "this model does not support %s; it answers %s",
+			       what(b, w, sizeof w), na ? "NA" : "nothing");
+	}
 	switch (ev->type) {
 	case CODEC_EV_EDIT:
 		if (ev->cmd == '-' && (ev->target == 'c' || ev->target == 'x' ||

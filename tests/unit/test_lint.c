@@ -17,6 +17,7 @@
 
 #include "upssim/lint.h"
 #include "upssim/profile.h"
+#include "upssim/replay.h"
 #include "upssim/ups.h"
 
 struct fx {
@@ -151,6 +152,25 @@ static void test_unsupported_command(void **state)
 	assert_non_null(strstr(x->l.first[LINT_UNSUPPORTED].msg, "NA"));
 	ask(x, 20, "t"); /* Measure-UPS only */
 	assert_int_equal(x->nf, 1);
+}
+
+static void test_unsupported_but_replayed(void **state)
+{
+	struct fx *x = *state;
+	/* a recorded Matrix answered `^`: replayed over the SU1500 profile,
+	 * the host gets BYP and the lint has nothing to say about it */
+	static const char t[] = "0.1 rx \"^\"\n0.2 tx \"BYP\\r\\n\"\n";
+	struct ups_diag d;
+	struct replay *rp = replay_new(REPLAY_SEQUENCE, NULL);
+	assert_int_equal(replay_add_trace(rp, "t", t, strlen(t), &d), UPS_OK);
+	ups_set_reply_hook(x->u, replay_hook, rp);
+	ask(x, 0, "Y");
+	ask(x, 10, "^");
+	assert_int_equal(x->nf, 0);
+	ask(x, 20, "t"); /* not in the trace: the profile's NA */
+	expect_one(x, LINT_UNSUPPORTED, "t", 1);
+	ups_set_reply_hook(x->u, NULL, NULL);
+	replay_free(rp);
 }
 
 static void test_second_press_early(void **state)
@@ -310,6 +330,7 @@ int main(void)
 		T(test_well_behaved_hosts_are_quiet),
 		T(test_undocumented_byte),
 		T(test_unsupported_command),
+		T(test_unsupported_but_replayed),
 		T(test_second_press_early),
 		T(test_two_press_interrupted),
 		T(test_entry_ended_by_cr),
