@@ -8,6 +8,7 @@
 #include "upssim/control.h"
 #include "upssim/engine.h"
 #include "upssim/lint.h"
+#include "upssim/nutdump.h"
 #include "upssim/replay_run.h"
 #include "upssim/trace.h"
 #include "upssim/runner.h"
@@ -59,6 +60,7 @@ struct options {
 	const char *replay;      /* --replay TRACE */
 	enum replay_mode replay_mode;
 	bool no_lint;
+	const char *import_dump;  /* --import-nut-dump FILE */
 };
 
 static const struct options defaults = {
@@ -99,6 +101,8 @@ static void usage(FILE *f)
 "                           e.g. {line: off}, or 'status'\n"
 "      --timeline FILE.csv  write a row per state change and host command\n"
 "  -L, --list-profiles      list the built-in profiles and exit\n"
+"      --import-nut-dump FILE  write a profile (YAML, stdout) made from a NUT\n"
+"                           device dump (upsc output, nut-ddl .dev) and exit\n"
 "      --list-commands      print the command table (Markdown) with what the\n"
 "                           selected profile answers, and exit\n"
 "  -v, --verbose            trace every byte on stderr: \"<sec> rx|tx \\\"bytes\\\"\"\n"
@@ -149,6 +153,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "replay", required_argument, 0, 0x101 },
 		{ "replay-mode", required_argument, 0, 0x102 },
 		{ "no-lint", no_argument, 0, 0x103 },
+		{ "import-nut-dump", required_argument, 0, 0x110 },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -173,6 +178,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			fprintf(stderr, "upssim: --replay-mode: '%s' is not sequence or latest\n", optarg);
 			return EXIT_USAGE;
 		case 0x103: o->no_lint = true; break;
+		case 0x110: o->import_dump = optarg; break;
 		case 'l': o->link = optarg; break;
 		case 'd': o->device = optarg; break;
 		case 'o': o->owner = optarg; break;
@@ -226,6 +232,50 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->device && (o->link || o->owner)) {
 		fprintf(stderr, "upssim: --link and --owner apply to the pty; not with --device\n");
 		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* --import-nut-dump: read the dump (a regular file, as profiles are
+ * read), write the profile nutdump_profile() makes of it to stdout. */
+static int import_nut_dump(const char *path)
+{
+	const struct prof_resolver *r = prof_file_resolver();
+	struct prof_text txt = { 0 };
+	struct ups_diag d = { 0 };
+	char spec[4096], msg[700];
+	/* the resolver reads a spec with a '/' as a path, not a name */
+	snprintf(spec, sizeof spec, "%s%s", strchr(path, '/') ? "" : "./", path);
+	enum ups_rc rc = r->read(r->ctx, spec, NULL, &txt, &d);
+	static struct nutdump dump;
+	struct ups_buf yaml = { 0 };
+	if (rc == UPS_ENOTFOUND && !d.msg[0])
+		ups_diag_set(&d, path, 0, 0, "no such file");
+	if (rc == UPS_OK) {
+		rc = nutdump_parse(path, txt.text, txt.len, &dump, &d);
+		if (r->release)
+			r->release(r->ctx, &txt);
+	}
+	if (rc == UPS_OK)
+		rc = nutdump_profile(&dump, path, &yaml);
+	if (rc == UPS_ENOMEM) {
+		fprintf(stderr, "upssim: out of memory\n");
+		ups_buf_free(&yaml);
+		return EXIT_RUNTIME;
+	}
+	if (rc != UPS_OK) {
+		if (!d.msg[0])
+			ups_diag_set(&d, path, 0, 0, "%s", ups_strerror(rc));
+		fprintf(stderr, "upssim: %s\n", ups_diag_format(&d, msg, sizeof msg));
+		return EXIT_PROFILE;
+	}
+	bool ok = fwrite(yaml.data, 1, yaml.len, stdout) == yaml.len &&
+		  fflush(stdout) == 0;
+	ups_buf_free(&yaml);
+	if (!ok) {
+		fprintf(stderr, "upssim: cannot write to standard output: %s\n",
+			strerror(errno));
+		return EXIT_RUNTIME;
 	}
 	return 0;
 }
@@ -559,6 +609,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.list)
 		return list_profiles();
+	if (o.import_dump)
+		return import_nut_dump(o.import_dump);
 
 	static struct scen scen;
 	if (o.scenario && (rc = load_scenario(o.scenario, &scen)) != 0)
