@@ -76,7 +76,8 @@ struct ups_profile {
 	size_t serial_len;        /**< bytes of `serial`, NUL padding included */
 	char mfr_date[9];         /**< m */
 	char battery_date[9];     /**< x factory value */
-	char ups_id[9];           /**< c factory value (8 chars, space padded) */
+	char ups_id[9];           /**< c at start, as written (the unit pads it to 8
+				       with behaviour.entry_pad: spaces) */
 	char copyright[16];       /**< y, "(C) APCC" */
 	char level[8];            /**< a, field 1: UPS-Link level ("3") */
 	char alerts[16];          /**< a, field 2: alert characters */

@@ -1305,7 +1305,7 @@ static enum ups_rc do_dump_order(struct doc *d, const yaml_node_t *v)
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		yaml_node_t *n = node(d, *it);
-		char buf[8], path[32], nm[8];
+		char buf[8] = { 0 }, path[32], nm[8];
 		size_t len = 0;
 		int i = p->n_dump_order;
 		snprintf(path, sizeof path, "dump_order[%d]", i);
