@@ -13,11 +13,13 @@
 #include "upssim/trace.h"
 #include "upssim/runner.h"
 #include "upssim/scenario.h"
+#include "upssim/statefile.h"
 #include "upssim/timeline.h"
 #include "upssim/evloop.h"
 #include "upssim/profile.h"
 #include "upssim/transport.h"
 #include "upssim/ups.h"
+#include "upssim/ups_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +63,7 @@ struct options {
 	enum replay_mode replay_mode;
 	bool no_lint;
 	const char *import_dump;  /* --import-nut-dump FILE */
+	const char *state;        /* --state FILE */
 };
 
 static const struct options defaults = {
@@ -100,6 +103,9 @@ static void usage(FILE *f)
 "      --control PATH       UNIX socket (mode 0600) taking one event a line,\n"
 "                           e.g. {line: off}, or 'status'\n"
 "      --timeline FILE.csv  write a row per state change and host command\n"
+"      --state FILE         keep what the unit keeps across a power cut (EEPROM,\n"
+"                           c/x, packs, last test, self-test schedule) in FILE:\n"
+"                           read at start, written at every change it acknowledges\n"
 "  -L, --list-profiles      list the built-in profiles and exit\n"
 "      --import-nut-dump FILE  write a profile (YAML, stdout) made from a NUT\n"
 "                           device dump (upsc output, nut-ddl .dev) and exit\n"
@@ -154,6 +160,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "replay-mode", required_argument, 0, 0x102 },
 		{ "no-lint", no_argument, 0, 0x103 },
 		{ "import-nut-dump", required_argument, 0, 0x110 },
+		{ "state", required_argument, 0, 0x111 },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -179,6 +186,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return EXIT_USAGE;
 		case 0x103: o->no_lint = true; break;
 		case 0x110: o->import_dump = optarg; break;
+		case 0x111: o->state = optarg; break;
 		case 'l': o->link = optarg; break;
 		case 'd': o->device = optarg; break;
 		case 'o': o->owner = optarg; break;
@@ -510,6 +518,75 @@ static int load_scenario(const char *spec, struct scen *out)
 	return 0;
 }
 
+/* ---- --state: what the unit keeps across a power cut ---- */
+
+struct state_ctx {
+	const char *path;
+	int lock;          /* statefile_lock() descriptor */
+	char *text;        /* the file read at start; NULL: none yet */
+	size_t len;
+	bool written;      /* written at least once */
+	uint32_t saved;    /* ups_state_version() at the last write */
+	bool failed;       /* a write failed: stop, the unit must not go on */
+};
+
+/* Lock, read and check the state file against the profile before the
+ * device is made: a broken, foreign or other-profile file is reported
+ * like a bad profile (exit 3), never replaced.  No file yet is fine. */
+static int state_prepare(const char *path, const struct ups_profile *p,
+			 struct state_ctx *st)
+{
+	char err[600], msg[700];
+	struct ups_diag d = { 0 };
+	st->path = path;
+	enum ups_rc rc = statefile_lock(path, &st->lock, err, sizeof err);
+	if (rc != UPS_OK) {
+		fprintf(stderr, "upssim: --state %s: %s\n", path, err);
+		return EXIT_PROFILE;
+	}
+	rc = statefile_read(path, UPS_STATE_MAX, &st->text, &st->len, &d);
+	if (rc == UPS_ENOTFOUND)
+		return 0; /* a new unit: written from the profile at start */
+	if (rc == UPS_OK) {
+		struct ups *probe = ups_new(p, 0);
+		rc = probe ? ups_state_load(probe, path, st->text, st->len, &d) :
+			     UPS_ENOMEM;
+		ups_free(probe);
+	}
+	if (rc == UPS_ENOMEM) {
+		fprintf(stderr, "upssim: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	if (rc != UPS_OK) {
+		fprintf(stderr, "upssim: %s\n", ups_diag_format(&d, msg, sizeof msg));
+		return EXIT_PROFILE;
+	}
+	return 0;
+}
+
+/* Write the state when it changed (or at start and at exit: @p force).
+ * Called after every piece of host input the unit took, before its reply
+ * is written to the device: an acknowledged change is on disk first. */
+static void state_save(struct state_ctx *st, const struct ups *u, bool force)
+{
+	if (!st->path || st->failed)
+		return;
+	uint32_t v = ups_state_version(u);
+	if (!force && st->written && v == st->saved)
+		return;
+	char buf[UPS_STATE_MAX], err[600];
+	size_t n = ups_state_save(u, buf, sizeof buf);
+	if (n >= sizeof buf || statefile_write(st->path, buf, n, err,
+					       sizeof err) != UPS_OK) {
+		fprintf(stderr, "upssim: --state %s: %s\n", st->path,
+			n >= sizeof buf ? "state too large" : err);
+		st->failed = true;
+		return;
+	}
+	st->written = true;
+	st->saved = v;
+}
+
 struct app {
 	struct evl *loop;
 	struct engine *e;
@@ -519,6 +596,7 @@ struct app {
 	struct ups_status last;
 	bool have_last;
 	bool tl_failed;
+	struct state_ctx *state;   /* --state, or NULL */
 };
 
 static uint64_t app_time(const struct app *a)
@@ -531,6 +609,11 @@ static uint64_t app_time(const struct app *a)
 static void on_engine_event(void *ctx, const char *what)
 {
 	struct app *a = ctx;
+	if (a->state) {
+		state_save(a->state, a->u, false);
+		if (a->state->failed)
+			evl_stop(a->loop);
+	}
 	if (!a->tl || a->tl_failed)
 		return;
 	struct ups_status st;
@@ -663,6 +746,15 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* --state: locked and checked before the device is made */
+	static struct state_ctx state = { .lock = -1 };
+	if (o.state && (rc = state_prepare(o.state, &prof, &state)) != 0) {
+		scen_free(&scen);
+		statefile_unlock(state.lock);
+		free(state.text);
+		return rc;
+	}
+
 	/* Signals are caught from here on, and blocked while the device and
 	 * its link are made: a SIGTERM in the first milliseconds ends the run
 	 * through the normal exit path, which removes the link. */
@@ -703,13 +795,20 @@ int main(int argc, char **argv)
 		evl_clock_real(&clock, o.speed);
 	struct evl *loop = evl_new(&clock);
 	struct ups *u = ups_new(&prof, 0);
+	struct ups_diag sdiag;
+	if (u && state.text && ups_state_load(u, o.state, state.text, state.len,
+					      &sdiag) != UPS_OK) {
+		ups_free(u); /* NEVER: state_prepare() checked the same text */
+		u = NULL;
+	}
 	struct engine *e = NULL;
 	static struct app app;
 	struct control *ctl = NULL;
 	if (loop && u &&
 	    evl_watch(loop, sig_pipe[0], EVL_READABLE, on_sig_pipe, NULL) == UPS_OK)
 		e = engine_new(loop, t, u, o.verbose ? stderr : NULL);
-	app = (struct app){ .loop = loop, .e = e, .u = u };
+	app = (struct app){ .loop = loop, .e = e, .u = u,
+			    .state = o.state ? &state : NULL };
 	rc = 0;
 	if (e && o.timeline &&
 	    timeline_open(o.timeline, &app.tl, err, sizeof err) != UPS_OK) {
@@ -743,7 +842,9 @@ int main(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 	if (e && !rc) {
 		engine_set_observer(e, on_engine_event, &app);
-		on_engine_event(&app, "start");
+		on_engine_event(&app, "start"); /* writes --state first */
+		if (state.failed)
+			rc = EXIT_RUNTIME;
 		if (app.tl && evl_add_timer(loop, TIMELINE_SAMPLE_MS, on_sample, &app) < 0)
 			rc = EXIT_RUNTIME;
 	}
@@ -775,6 +876,14 @@ int main(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 		}
 	}
+	if (e && o.state) {
+		/* at exit too: the time since the last self-test moved on */
+		state_save(&state, u, true);
+		if (state.failed && !rc)
+			rc = EXIT_RUNTIME;
+	}
+	statefile_unlock(state.lock);
+	free(state.text);
 	if (!rc && app.tl_failed) {
 		fprintf(stderr, "upssim: --timeline %s: write failed\n", o.timeline);
 		rc = EXIT_RUNTIME;

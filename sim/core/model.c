@@ -213,6 +213,7 @@ static void plan_auto_test(struct ups *u);
 
 static void eeprom_changed(struct ups *u, uint64_t now)
 {
+	u->state_version++; /* --state writes it down (ups_state.c) */
 	plan_auto_test(u); /* E may have changed */
 	if (has_alert(u, '|'))
 		u->eeprom_alert_at = now + u->p->eeprom_alert_ms;
@@ -357,6 +358,16 @@ static void die(struct ups *u)
 	u->sd = SD_NONE;
 }
 
+void ups_restored(struct ups *u)
+{
+	/* as revive(): "ON " tests at start-up, 336/168 count from the test */
+	const char *e = ee_value(u, 'E');
+	if (e && strcmp(e, "ON ") == 0)
+		u->auto_test_at = u->t;
+	else
+		plan_auto_test(u);
+}
+
 static void revive(struct ups *u, uint64_t now)
 {
 	u->alive = true;
@@ -464,7 +475,9 @@ static uint64_t auto_test_interval(const struct ups *u)
 static void plan_auto_test(struct ups *u)
 {
 	uint64_t iv = auto_test_interval(u);
-	u->auto_test_at = iv ? u->last_test_t + iv : UPS_NEVER;
+	uint64_t due = u->last_test_t + iv; /* minus a restored test age */
+	u->auto_test_at = !iv ? UPS_NEVER :
+			  due > u->test_age0 ? due - u->test_age0 : 0;
 }
 
 static bool can_self_test(const struct ups *u, uint64_t now)
@@ -534,6 +547,8 @@ static void step(struct ups *u, uint64_t now)
 			u->has_result = true;
 			u->result_t = t;
 			u->last_test_t = t;
+			u->test_age0 = 0;
+			u->state_version++; /* the result survives a power cut */
 			plan_auto_test(u);
 			if (!batt_good(u)) {
 				u->replace = true;
@@ -1118,6 +1133,7 @@ static enum ups_rc apply(struct ups *u, const struct ups_event *ev, uint64_t now
 		u->health = 1.0;
 		u->batt_connected = true;
 		u->replace = false;
+		u->state_version++;
 		u->replace_next = UPS_NEVER;
 		break;
 	case UPS_EV_BAD_PACKS:
@@ -1125,6 +1141,7 @@ static enum ups_rc apply(struct ups *u, const struct ups_event *ev, uint64_t now
 		break;
 	case UPS_EV_PACKS:
 		u->packs = ev->ivalue;
+		u->state_version++;
 		break;
 	case UPS_EV_TEMP:
 		u->temp_c = ev->value;
@@ -1962,7 +1979,7 @@ UPS_HANDLER(h_alarm_enable)
 UPS_HANDLER(h_since_test)
 {
 	(void)ev;
-	double h = (double)(now - u->last_test_t) / MS_PER_H;
+	double h = (double)(now - u->last_test_t + u->test_age0) / MS_PER_H;
 	reply_fmt(r, "%05.1f", clampd(h, 0, 999.9));
 }
 

@@ -81,6 +81,12 @@ struct ups {
 	int packs;
 	uint64_t eeprom_alert_at;
 
+	/* what a power cut keeps (ups_state.c): state_version counts its
+	 * changes; test_age0 is the time since the last self-test that a
+	 * restored state brings from before this unit's model time 0 */
+	uint32_t state_version;
+	uint64_t test_age0;
+
 	/* alerts */
 	bool sent_linefail, sent_lowbatt, sent_abnormal;
 	bool lowbatt;
@@ -98,6 +104,10 @@ struct ups {
 	void *reply_ctx;
 	bool alerts_muted;
 };
+
+/* After ups_state_load(): plan the next automatic self-test from the
+ * restored E and test age, as at power-on (model.c). */
+void ups_restored(struct ups *u);
 
 /* Handlers, one per command byte (see cmdtab.c). */
 #define UPS_HANDLER(name) \
