@@ -1538,12 +1538,20 @@ static bool restore_one(struct hrn_run *r, uint8_t x, struct ee_track *e,
 		if (query(r, &x, 1, 8, buf, sizeof buf, true) == -2 ||
 		    !write_all(r, (const uint8_t *)"-", 1))
 			goto gone;
-		for (size_t i = 0; i < e->orig_n; i++) {
+		/* c and x take 8 characters (ULS p.17-18); a shorter value is
+		 * typed as NUT types it, padded with CRs, which units that
+		 * read back what was typed store as the text alone */
+		uint8_t text[EE_MAX];
+		size_t tn = e->orig_n < sizeof text ? e->orig_n : sizeof text;
+		memcpy(text, e->orig, tn);
+		while ((x == 'c' || x == 'x') && tn < 8 && tn < sizeof text)
+			text[tn++] = '\r';
+		for (size_t i = 0; i < tn; i++) {
 			wait_until(r, now_ms(r) + 50); /* NUT paces 50 ms */
-			if (i + 1 < e->orig_n) {
-				if (!write_all(r, &e->orig[i], 1))
+			if (i + 1 < tn) {
+				if (!write_all(r, &text[i], 1))
 					goto gone;
-			} else if (query(r, &e->orig[i], 1, 2, buf, sizeof buf,
+			} else if (query(r, &text[i], 1, 2, buf, sizeof buf,
 					 true) == -2) {
 				goto gone;
 			}

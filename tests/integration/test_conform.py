@@ -56,21 +56,7 @@ VERBOSE = os.environ.get("CONFORM_VERBOSE") == "1"
 
 # Cases a shipped profile fails because the profile, not the script,
 # departs from the spec: (profile) -> {suite/case: why}.
-KNOWN = {
-    "smart-ups-1250-230": {
-        "eeprom/ups-id": "c answers `adler` (5 characters); ULS p.17 gives "
-                         "the UPS ID 8 characters (profile: NUT-DDL's value "
-                         "as typed, behaviour.entry_pad none)",
-        "direct-entry/ups-id-entry": "the same 5-character c value cannot be "
-                                     "typed back as the 8 characters of ULS p.17",
-    },
-    "smart-ups-3000rm-120": {
-        "eeprom/ups-id": "c answers `s0-ups0` (7 characters, with a `-` that "
-                         "ULS p.17 forbids in the text); ULS p.17 gives 8",
-        "direct-entry/ups-id-entry": "the same 7-character c value cannot be "
-                                     "typed back as the 8 characters of ULS p.17",
-    },
-}
+KNOWN = {}
 
 
 # --------------------------------------------------------------------------
