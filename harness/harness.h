@@ -139,4 +139,8 @@ void hrn_dry_run(FILE *f, const struct hrn_script *s,
 /** Escape bytes in the trace format's quoted style into @p out. */
 const char *hrn_esc(const uint8_t *p, size_t n, char *out, size_t cap);
 
+/** proxy: a pty for the host at @p link, bytes forwarded to and from
+ *  @p tg, every byte written to @p trace (may be NULL).  @return exit code */
+int hrn_proxy(struct hrn_target *tg, const char *link, const char *trace);
+
 #endif

@@ -30,7 +30,8 @@
 #define MAX_SCRIPTS 256
 
 struct cli {
-	enum { CMD_NONE, CMD_RUN, CMD_CONFORM, CMD_RECORD } cmd;
+	enum { CMD_NONE, CMD_RUN, CMD_CONFORM, CMD_RECORD, CMD_PROXY } cmd;
+	const char *link;
 	struct hrn_options o;
 	struct hrn_target tg;
 	const char *files[MAX_SCRIPTS];
@@ -56,6 +57,7 @@ static void usage(FILE *f)
 "Usage: upsharness run SCRIPT... TARGET [OPTIONS]\n"
 "       upsharness conform TARGET [OPTIONS]\n"
 "       upsharness record SCRIPT TARGET [-o FILE] [OPTIONS]\n"
+"       upsharness proxy TARGET --link PATH [--trace FILE]\n"
 "       upsharness --list-ports | --help | --version\n"
 "\n"
 "Send UPS-Link (APC \"smart signaling\") bytes to a unit and check its\n"
@@ -69,6 +71,9 @@ static void usage(FILE *f)
 "                   shipped conformance suite's cases that apply to it\n"
 "  record SCRIPT    run SCRIPT against a unit you trust and write it back\n"
 "                   with the observed replies as exact expectations\n"
+"  proxy            make a pty for a host (--link PATH) and forward its\n"
+"                   bytes to TARGET and back, writing both ways to --trace\n"
+"                   (docs/trace.md, rx = host to UPS); ends on SIGTERM\n"
 "\n"
 "Targets (exactly one):\n"
 "  --port PORT          a serial port through libserialport, 2400 8N1, no\n"
@@ -99,6 +104,7 @@ static void usage(FILE *f)
 "  --suite DIR          conform: the suite's directory (default: installed\n"
 "                       share/upssim/scenarios/conformance)\n"
 "  -o, --output FILE    record: write the script here (default stdout)\n"
+"  --link PATH          proxy: the symlink to the host's pty\n"
 "  -q, --quiet          only failures and the summary\n"
 "  --list-ports         list the serial ports libserialport sees\n"
 "  -h, --help           show this help\n"
@@ -147,7 +153,7 @@ static void list_one(void *ctx, const char *name, const char *desc)
 }
 
 enum { O_PORT = 256, O_DEVICE, O_SIM, O_SIM_ARG, O_SIM_LOG, O_ALLOW, O_DRY,
-       O_JUNIT, O_TAP, O_TRACE, O_LATENCY, O_CASE, O_SUITE, O_LIST };
+       O_JUNIT, O_TAP, O_TRACE, O_LATENCY, O_CASE, O_SUITE, O_LIST, O_LINK };
 
 static int set_target(enum hrn_target_kind k, const char *spec)
 {
@@ -178,6 +184,7 @@ static int parse_args(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "list-ports", no_argument, NULL, O_LIST },
+		{ "link", required_argument, NULL, O_LINK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -222,6 +229,7 @@ static int parse_args(int argc, char **argv)
 		case 'o': cli.o.out = optarg; break;
 		case 'q': cli.o.quiet = true; break;
 		case O_LIST: cli.list_ports = true; break;
+		case O_LINK: cli.link = optarg; break;
 		case 'h': usage(stdout); exit(HRN_EXIT_OK);
 		case 'V': printf("upsharness %s\n", UPSSIM_VERSION); exit(HRN_EXIT_OK);
 		default:
@@ -240,9 +248,11 @@ static int parse_args(int argc, char **argv)
 		cli.cmd = CMD_CONFORM;
 	else if (!strcmp(cmd, "record"))
 		cli.cmd = CMD_RECORD;
+	else if (!strcmp(cmd, "proxy"))
+		cli.cmd = CMD_PROXY;
 	else
-		return usage_error("'%s' is not a command (run, conform, record)",
-				   cmd);
+		return usage_error("'%s' is not a command (run, conform, record, "
+				   "proxy)", cmd);
 	for (; optind < argc; optind++) {
 		if (cli.n_files >= MAX_SCRIPTS)
 			return usage_error("%s: too many scripts", argv[optind]);
@@ -252,6 +262,19 @@ static int parse_args(int argc, char **argv)
 		return usage_error("%s", "run: give at least one SCRIPT");
 	if (cli.cmd == CMD_RECORD && cli.n_files != 1)
 		return usage_error("%s", "record: give exactly one SCRIPT");
+	if (cli.cmd == CMD_PROXY) {
+		if (cli.n_files)
+			return usage_error("proxy: unexpected argument '%s'",
+					   cli.files[0]);
+		if (!cli.link)
+			return usage_error("%s", "proxy: give --link PATH");
+		if (cli.tg.kind == HRN_T_NONE)
+			return usage_error("%s", "proxy: give a target: --port "
+					   "PORT, --device PATH or --sim PROFILE");
+		return 0;
+	}
+	if (cli.link)
+		return usage_error("%s", "--link is for proxy");
 	if (cli.cmd == CMD_CONFORM && cli.n_files)
 		return usage_error("conform: unexpected argument '%s' (the suite "
 				   "comes with upsharness; --suite DIR for another)",
@@ -444,6 +467,14 @@ static int main_run(int argc, char **argv)
 			fprintf(stderr, "no serial ports found (ptys are not "
 				"listed: use --device for them)\n");
 		return HRN_EXIT_OK;
+	}
+	if (cli.cmd == CMD_PROXY) {
+		struct sigaction sp = { .sa_handler = on_signal };
+		sigemptyset(&sp.sa_mask);
+		sigaction(SIGINT, &sp, NULL);
+		sigaction(SIGTERM, &sp, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		return hrn_proxy(&cli.tg, cli.link, cli.o.trace);
 	}
 	cli.o.human = (cli.o.tap || (cli.o.record && !cli.o.out)) ? stderr : stdout;
 
