@@ -812,8 +812,12 @@ static void decide_family(struct imp *m)
 		model = peek(m, "device.model");
 	const char *fw = peek(m, "ups.firmware");
 	bool named = model && printable(model, 32) && model[0];
+	/* NUT's own name for a unit without ^A says less than the file's */
+	bool generic = named && (!strcmp(model, "Smart-UPS") ||
+				 !strcmp(model, "Matrix-UPS"));
 	snprintf(m->model, sizeof m->model, "%s",
-		 named ? model : m->file_model[0] ? m->file_model : "UPS");
+		 named && !(generic && m->file_model[0]) ? model :
+		 m->file_model[0] ? m->file_model : "UPS");
 	const char *names[2] = { named ? model : "", m->file_model };
 	m->fam = UPS_FAM_SU3;
 	m->fam_why = "guess: a Smart-UPS that names itself (^A) and, on "
