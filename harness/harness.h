@@ -143,4 +143,11 @@ const char *hrn_esc(const uint8_t *p, size_t n, char *out, size_t cap);
  *  @p tg, every byte written to @p trace (may be NULL).  @return exit code */
 int hrn_proxy(struct hrn_target *tg, const char *link, const char *trace);
 
+/** clone: read @p tg with safe queries only and write a profile to @p out;
+ *  every byte goes to @p trace (may be NULL).  @return exit code */
+int hrn_clone(struct hrn_target *tg, const char *trace, FILE *out);
+/** Is @p b a byte clone may send (Y, documented non-destructive queries
+ *  and settings read bare; never `-`)? */
+bool hrn_clone_safe(uint8_t b);
+
 #endif

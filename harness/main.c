@@ -30,7 +30,7 @@
 #define MAX_SCRIPTS 256
 
 struct cli {
-	enum { CMD_NONE, CMD_RUN, CMD_CONFORM, CMD_RECORD, CMD_PROXY } cmd;
+	enum { CMD_NONE, CMD_RUN, CMD_CONFORM, CMD_RECORD, CMD_PROXY, CMD_CLONE } cmd;
 	const char *link;
 	struct hrn_options o;
 	struct hrn_target tg;
@@ -58,6 +58,7 @@ static void usage(FILE *f)
 "       upsharness conform TARGET [OPTIONS]\n"
 "       upsharness record SCRIPT TARGET [-o FILE] [OPTIONS]\n"
 "       upsharness proxy TARGET --link PATH [--trace FILE]\n"
+"       upsharness clone TARGET [--trace FILE] > unit.yaml\n"
 "       upsharness --list-ports | --help | --version\n"
 "\n"
 "Send UPS-Link (APC \"smart signaling\") bytes to a unit and check its\n"
@@ -74,6 +75,9 @@ static void usage(FILE *f)
 "  proxy            make a pty for a host (--link PATH) and forward its\n"
 "                   bytes to TARGET and back, writing both ways to --trace\n"
 "                   (docs/trace.md, rx = host to UPS); ends on SIGTERM\n"
+"  clone            read the unit with safe, documented queries only (never\n"
+"                   -, an entry or a destructive byte) and write a profile\n"
+"                   YAML that upssim --profile serves on stdout\n"
 "\n"
 "Targets (exactly one):\n"
 "  --port PORT          a serial port through libserialport, 2400 8N1, no\n"
@@ -250,9 +254,11 @@ static int parse_args(int argc, char **argv)
 		cli.cmd = CMD_RECORD;
 	else if (!strcmp(cmd, "proxy"))
 		cli.cmd = CMD_PROXY;
+	else if (!strcmp(cmd, "clone"))
+		cli.cmd = CMD_CLONE;
 	else
 		return usage_error("'%s' is not a command (run, conform, record, "
-				   "proxy)", cmd);
+				   "proxy, clone)", cmd);
 	for (; optind < argc; optind++) {
 		if (cli.n_files >= MAX_SCRIPTS)
 			return usage_error("%s: too many scripts", argv[optind]);
@@ -262,6 +268,17 @@ static int parse_args(int argc, char **argv)
 		return usage_error("%s", "run: give at least one SCRIPT");
 	if (cli.cmd == CMD_RECORD && cli.n_files != 1)
 		return usage_error("%s", "record: give exactly one SCRIPT");
+	if (cli.cmd == CMD_CLONE) {
+		if (cli.n_files)
+			return usage_error("clone: unexpected argument '%s'",
+					   cli.files[0]);
+		if (cli.tg.kind == HRN_T_NONE)
+			return usage_error("%s", "clone: give a target: --port "
+					   "PORT, --device PATH or --sim PROFILE");
+		if (cli.link)
+			return usage_error("%s", "--link is for proxy");
+		return 0;
+	}
 	if (cli.cmd == CMD_PROXY) {
 		if (cli.n_files)
 			return usage_error("proxy: unexpected argument '%s'",
@@ -475,6 +492,14 @@ static int main_run(int argc, char **argv)
 		sigaction(SIGTERM, &sp, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		return hrn_proxy(&cli.tg, cli.link, cli.o.trace);
+	}
+	if (cli.cmd == CMD_CLONE) {
+		struct sigaction sc = { .sa_handler = on_signal };
+		sigemptyset(&sc.sa_mask);
+		sigaction(SIGINT, &sc, NULL);
+		sigaction(SIGTERM, &sc, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		return hrn_clone(&cli.tg, cli.o.trace, stdout);
 	}
 	cli.o.human = (cli.o.tap || (cli.o.record && !cli.o.out)) ? stderr : stdout;
 
