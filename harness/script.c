@@ -16,6 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "upssim/yaml_node.h"
 #include "upssim/cmdtab.h"
 #include "upssim/profile.h"
 #include "upssim/scenario.h"
@@ -141,41 +142,13 @@ static yaml_node_t *node(const struct pc *pc, int i)
 	return yaml_document_get_node(pc->y, i);
 }
 
-static const char *kind_name(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE: return "mapping";
-	case YAML_SEQUENCE_NODE: return "list";
-	default: return "single value";
-	}
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *s = (const char *)n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-	return len == 0 || (len == 1 && s[0] == '~') ||
-	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-			     !memcmp(s, "NULL", 4)));
-}
-
-static bool scalar_is(const yaml_node_t *n, const char *word)
-{
-	size_t len = strlen(word);
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.length == len &&
-	       memcmp(n->data.scalar.value, word, len) == 0;
-}
-
 static enum ups_rc need_scalar(struct pc *pc, const yaml_node_t *n,
 			       const char *key, const char *what)
 {
 	if (n->type != YAML_SCALAR_NODE)
 		return fail(pc, n, "%s: expected %s, got a %s", key, what,
-			    kind_name(n));
-	if (is_null(n))
+			    yn_kind_name(n));
+	if (yn_is_null(n))
 		return fail(pc, n, "%s: expected %s, got nothing", key, what);
 	return UPS_OK;
 }
@@ -248,11 +221,11 @@ static int key_index(struct pc *pc, const yaml_node_t *k,
 	*rc = UPS_OK;
 	if (k->type != YAML_SCALAR_NODE) {
 		*rc = fail(pc, k, "keys must be plain words, got a %s",
-			   kind_name(k));
+			   yn_kind_name(k));
 		return -1;
 	}
 	for (int i = 0; words[i]; i++)
-		if (scalar_is(k, words[i]))
+		if (yn_scalar_is(k, words[i]))
 			return i;
 	return -1;
 }
@@ -583,8 +556,8 @@ static enum ups_rc get_bytes(struct pc *pc, const yaml_node_t *n,
 {
 	if (n->type != YAML_SCALAR_NODE)
 		return fail(pc, n, "%s: expected a byte string, got a %s", key,
-			    kind_name(n));
-	if (is_null(n) && !(allow_empty && n->data.scalar.length == 0 &&
+			    yn_kind_name(n));
+	if (yn_is_null(n) && !(allow_empty && n->data.scalar.length == 0 &&
 			    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE))
 		return fail(pc, n, "%s: expected a byte string, got nothing "
 			    "(write \"\" for an empty reply)", key);
@@ -802,7 +775,7 @@ static enum ups_rc parse_step(struct pc *pc, const yaml_node_t *n, int depth,
 				 .within_ms = HRN_DEFAULT_WITHIN_MS };
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(pc, n, "a step is a mapping (send: ..., expect: "
-			    "...), got a %s", kind_name(n));
+			    "...), got a %s", yn_kind_name(n));
 	const yaml_node_t *key[K_N] = { 0 }, *val[K_N] = { 0 };
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
 	     pr < n->data.mapping.pairs.top; pr++) {
@@ -908,7 +881,7 @@ static enum ups_rc parse_step(struct pc *pc, const yaml_node_t *n, int depth,
 			st->expect = HRN_X_ONE_OF;
 			if (v->type != YAML_SEQUENCE_NODE)
 				return fail(pc, v, "one_of: expected a list of "
-					    "replies, got a %s", kind_name(v));
+					    "replies, got a %s", yn_kind_name(v));
 			size_t cnt = (size_t)(v->data.sequence.items.top -
 					      v->data.sequence.items.start);
 			if (cnt < 1)
@@ -927,7 +900,7 @@ static enum ups_rc parse_step(struct pc *pc, const yaml_node_t *n, int depth,
 		}
 		case K_SILENCE:
 			st->expect = HRN_X_SILENCE;
-			if (scalar_is(v, "true") || scalar_is(v, "yes"))
+			if (yn_scalar_is(v, "true") || yn_scalar_is(v, "yes"))
 				st->silence_ms = 0;
 			else if ((rc = get_duration(pc, v, "silence", 1, HOUR_MS,
 						    &st->silence_ms)))
@@ -970,7 +943,7 @@ static enum ups_rc parse_step(struct pc *pc, const yaml_node_t *n, int depth,
 			return rc;
 	}
 	if (key[K_RECORD]) {
-		if (!scalar_is(val[K_RECORD], "keep"))
+		if (!yn_scalar_is(val[K_RECORD], "keep"))
 			return fail(pc, val[K_RECORD], "record: the only value "
 				    "is keep");
 		st->keep = true;
@@ -1030,8 +1003,8 @@ static enum ups_rc parse_steps(struct pc *pc, const yaml_node_t *v,
 		return fail(pc, v, "%s: repeat nested more than 8 deep", key);
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(pc, v, "%s: expected a list of steps, got %s%s", key,
-			    is_null(v) ? "nothing" : "a ",
-			    is_null(v) ? "" : kind_name(v));
+			    yn_is_null(v) ? "nothing" : "a ",
+			    yn_is_null(v) ? "" : yn_kind_name(v));
 	size_t cnt = (size_t)(v->data.sequence.items.top -
 			      v->data.sequence.items.start);
 	if (cnt == 0)
@@ -1107,7 +1080,7 @@ static enum ups_rc parse_requires(struct pc *pc, const yaml_node_t *v,
 {
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(pc, v, "requires: expected a list such as [K, \"^Z\", "
-			    "measure-ups], got a %s", kind_name(v));
+			    "measure-ups], got a %s", yn_kind_name(v));
 	c->has_requires = true;
 	static const char *const words[] = { "measure-ups", "DEL", NULL };
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
@@ -1119,7 +1092,7 @@ static enum ups_rc parse_requires(struct pc *pc, const yaml_node_t *v,
 			return rc;
 		const char *s = (const char *)e->data.scalar.value;
 		size_t n = e->data.scalar.length;
-		if (scalar_is(e, "measure-ups")) {
+		if (yn_scalar_is(e, "measure-ups")) {
 			c->req_measure = true;
 			continue;
 		}
@@ -1142,7 +1115,7 @@ static enum ups_rc parse_family(struct pc *pc, const yaml_node_t *v,
 {
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(pc, v, "family: expected a list such as [3G, Matrix], "
-			    "got a %s", kind_name(v));
+			    "got a %s", yn_kind_name(v));
 	if (v->data.sequence.items.top == v->data.sequence.items.start)
 		return fail(pc, v, "family: empty list");
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
@@ -1153,7 +1126,7 @@ static enum ups_rc parse_family(struct pc *pc, const yaml_node_t *v,
 			return rc;
 		size_t i = 0;
 		for (; i < sizeof families / sizeof families[0]; i++)
-			if (scalar_is(e, families[i].name))
+			if (yn_scalar_is(e, families[i].name))
 				break;
 		if (i == sizeof families / sizeof families[0]) {
 			const char *near = nearest(e, family_words);
@@ -1177,7 +1150,7 @@ static enum ups_rc parse_case(struct pc *pc, const yaml_node_t *n,
 				.timeout_ms = -1, .pace_ms = -1, .spec = "" };
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(pc, n, "a case is a mapping (name: ..., steps: ...), "
-			    "got a %s", kind_name(n));
+			    "got a %s", yn_kind_name(n));
 	const yaml_node_t *key[C_N] = { 0 }, *val[C_N] = { 0 };
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
 	     pr < n->data.mapping.pairs.top; pr++) {
@@ -1241,7 +1214,7 @@ static enum ups_rc walk_top(struct pc *pc, const yaml_node_t *root)
 	enum ups_rc rc;
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(pc, root, "a script is a mapping with cases: (see "
-			    "docs/harness.md), got a %s", kind_name(root));
+			    "docs/harness.md), got a %s", yn_kind_name(root));
 	const yaml_node_t *key[T_N] = { 0 }, *val[T_N] = { 0 };
 	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 	     pr < root->data.mapping.pairs.top; pr++) {
@@ -1280,8 +1253,8 @@ static enum ups_rc walk_top(struct pc *pc, const yaml_node_t *root)
 		const yaml_node_t *v = val[T_ALERTS];
 		if (v->type != YAML_SCALAR_NODE)
 			return fail(pc, v, "alerts: expected alert characters, "
-				    "got a %s", kind_name(v));
-		size_t len = is_null(v) ? 0 : v->data.scalar.length;
+				    "got a %s", yn_kind_name(v));
+		size_t len = yn_is_null(v) ? 0 : v->data.scalar.length;
 		if (len > HRN_MAX_ALERTS)
 			return fail(pc, v, "alerts: at most %d characters",
 				    HRN_MAX_ALERTS);
@@ -1306,8 +1279,8 @@ static enum ups_rc walk_top(struct pc *pc, const yaml_node_t *root)
 	const yaml_node_t *cv = val[T_CASES];
 	if (cv->type != YAML_SEQUENCE_NODE)
 		return fail(pc, cv, "cases: expected a list of cases, got %s%s",
-			    is_null(cv) ? "nothing" : "a ",
-			    is_null(cv) ? "" : kind_name(cv));
+			    yn_is_null(cv) ? "nothing" : "a ",
+			    yn_is_null(cv) ? "" : yn_kind_name(cv));
 	size_t cnt = (size_t)(cv->data.sequence.items.top -
 			      cv->data.sequence.items.start);
 	if (cnt == 0)
@@ -1503,7 +1476,7 @@ enum ups_rc hrn_script_parse(const char *src, const char *text, size_t len,
 	if (!rc) {
 		pc.y = &doc;
 		yaml_node_t *root = yaml_document_get_root_node(&doc);
-		if (!root || is_null(root))
+		if (!root || yn_is_null(root))
 			rc = fail(&pc, NULL, "empty script (a script is a mapping "
 				  "with cases:, see docs/harness.md)");
 		else

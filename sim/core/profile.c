@@ -10,6 +10,7 @@
  * built-in profiles are served here, every other document (the top-level
  * name, `inherit`) comes from the caller's struct prof_resolver.
  */
+#include "upssim/yaml_node.h"
 #include "upssim/profile.h"
 
 #include <errno.h>
@@ -255,42 +256,13 @@ static yaml_node_t *node(const struct doc *d, int i)
 	return yaml_document_get_node(d->y, i);
 }
 
-static const char *kind_name(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE: return "mapping";
-	case YAML_SEQUENCE_NODE: return "list";
-	default: return "single value";
-	}
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *s = (const char *)n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-	return len == 0 || (len == 1 && s[0] == '~') ||
-	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-			     !memcmp(s, "NULL", 4)));
-}
-
-/** Does scalar node @p n spell @p word exactly? */
-static bool scalar_is(const yaml_node_t *n, const char *word)
-{
-	size_t len = strlen(word);
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.length == len &&
-	       memcmp(n->data.scalar.value, word, len) == 0;
-}
-
 static enum ups_rc need_scalar(struct doc *d, const yaml_node_t *n,
 			       const char *path)
 {
 	if (n->type == YAML_SCALAR_NODE)
 		return UPS_OK;
 	return fail(d, n, "%s: expected a single value, got a %s", path,
-		    kind_name(n));
+		    yn_kind_name(n));
 }
 
 /** Decode one UTF-8 sequence at @p s (libyaml output is valid UTF-8). */
@@ -755,11 +727,11 @@ static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
 	case T_BOOL:
 		if ((rc = need_scalar(d, v, path)))
 			return rc;
-		if (scalar_is(v, "true") || scalar_is(v, "True") ||
-		    scalar_is(v, "TRUE"))
+		if (yn_scalar_is(v, "true") || yn_scalar_is(v, "True") ||
+		    yn_scalar_is(v, "TRUE"))
 			*(bool *)dst = true;
-		else if (scalar_is(v, "false") || scalar_is(v, "False") ||
-			 scalar_is(v, "FALSE"))
+		else if (yn_scalar_is(v, "false") || yn_scalar_is(v, "False") ||
+			 yn_scalar_is(v, "FALSE"))
 			*(bool *)dst = false;
 		else
 			return fail(d, v, "%s: expected true or false", path);
@@ -772,7 +744,7 @@ static enum ups_rc apply_field(struct doc *d, int si, const struct field *f,
 		if (v->data.scalar.length == wl &&
 		    !memcmp(v->data.scalar.value, f->choices, wl))
 			*(bool *)dst = false;
-		else if (scalar_is(v, second))
+		else if (yn_scalar_is(v, second))
 			*(bool *)dst = true;
 		else
 			return fail(d, v, "%s: expected %.*s or %s", path,
@@ -804,7 +776,7 @@ static const struct field *find_field(const struct section *sec,
 				      const yaml_node_t *k)
 {
 	for (size_t i = 0; i < sec->n; i++)
-		if (scalar_is(k, sec->f[i].key))
+		if (yn_scalar_is(k, sec->f[i].key))
 			return &sec->f[i];
 	return NULL;
 }
@@ -813,17 +785,17 @@ static enum ups_rc need_key(struct doc *d, const yaml_node_t *k)
 {
 	if (k->type == YAML_SCALAR_NODE)
 		return UPS_OK;
-	return fail(d, k, "keys must be plain words, got a %s", kind_name(k));
+	return fail(d, k, "keys must be plain words, got a %s", yn_kind_name(k));
 }
 
 static enum ups_rc walk_section(struct doc *d, int si, const yaml_node_t *v)
 {
 	const struct section *sec = &sections[si];
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK; /* "battery:" with nothing under it */
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(d, v, "%s: expected a mapping (key: value ...), got "
-			    "a %s", sec->name, kind_name(v));
+			    "a %s", sec->name, yn_kind_name(v));
 	unsigned seen = 0;
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
@@ -925,13 +897,13 @@ static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 {
 	struct ups_profile *p = d->p;
 	uint8_t seen[32] = { 0 };
-	if (is_null(v)) {
+	if (yn_is_null(v)) {
 		p->n_extras = 0; /* "extras: ~" drops the inherited ones */
 		return UPS_OK;
 	}
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(d, v, "commands.extras: expected a list of "
-			    "{ byte: ..., reply: ... }, got a %s", kind_name(v));
+			    "{ byte: ..., reply: ... }, got a %s", yn_kind_name(v));
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		yaml_node_t *e = node(d, *it);
@@ -940,15 +912,15 @@ static enum ups_rc do_extras(struct doc *d, const yaml_node_t *v)
 		if (e->type != YAML_MAPPING_NODE)
 			return fail(d, e, "commands.extras: each entry is a "
 				    "mapping { byte: ..., reply: ... }, got a %s",
-				    kind_name(e));
+				    yn_kind_name(e));
 		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
 		     pr < e->data.mapping.pairs.top; pr++) {
 			yaml_node_t *k = node(d, pr->key);
 			enum ups_rc rc = need_key(d, k);
 			if (rc)
 				return rc;
-			const yaml_node_t **slot = scalar_is(k, "byte") ? &nb :
-						   scalar_is(k, "reply") ? &nr :
+			const yaml_node_t **slot = yn_scalar_is(k, "byte") ? &nb :
+						   yn_scalar_is(k, "reply") ? &nr :
 						   NULL;
 			if (!slot)
 				return fail(d, k, "unknown key in section "
@@ -1007,11 +979,11 @@ static enum ups_rc do_commands(struct doc *d, const yaml_node_t *v)
 	uint8_t add[MAX_CMDSET], remove[MAX_CMDSET];
 	size_t n_add = 0, n_remove = 0;
 	struct origin add_at = NOWHERE;
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(d, v, "commands: expected a mapping (add, remove, "
-			    "extras), got a %s", kind_name(v));
+			    "extras), got a %s", yn_kind_name(v));
 	unsigned seen = 0;
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
@@ -1020,9 +992,9 @@ static enum ups_rc do_commands(struct doc *d, const yaml_node_t *v)
 		enum ups_rc rc = need_key(d, k);
 		if (rc)
 			return rc;
-		unsigned bit = scalar_is(k, "add") ? 1u :
-			       scalar_is(k, "remove") ? 2u :
-			       scalar_is(k, "extras") ? 4u : 0u;
+		unsigned bit = yn_scalar_is(k, "add") ? 1u :
+			       yn_scalar_is(k, "remove") ? 2u :
+			       yn_scalar_is(k, "extras") ? 4u : 0u;
 		if (!bit)
 			return fail(d, k, "unknown key in section \"commands\" "
 				    "(known: add, remove, extras)");
@@ -1077,7 +1049,7 @@ static enum ups_rc eeprom_values(struct doc *d, const yaml_node_t *v,
 {
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(d, v, "%s.values: expected a list such as [\"132\", "
-			    "\"135\"], got a %s", path, kind_name(v));
+			    "\"135\"], got a %s", path, yn_kind_name(v));
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		yaml_node_t *n = node(d, *it);
@@ -1137,7 +1109,7 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 {
 	struct prof_enum e = { .present = true };
 	const yaml_node_t *nl = NULL, *nv = NULL, *nd = NULL, *nc = NULL;
-	if (is_null(v)) {
+	if (yn_is_null(v)) {
 		/* "u: ~" drops an inherited list */
 		memset(&d->p->eeprom[b], 0, sizeof d->p->eeprom[b]);
 		d->cx->eeprom_at[b] = NOWHERE;
@@ -1146,17 +1118,17 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(d, v, "%s: expected a mapping { locale: ..., values: "
 			    "[...], default: ..., current: ... }, got a %s",
-			    path, kind_name(v));
+			    path, yn_kind_name(v));
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
 		yaml_node_t *kk = node(d, pr->key);
 		enum ups_rc rc = need_key(d, kk);
 		if (rc)
 			return rc;
-		const yaml_node_t **slot = scalar_is(kk, "locale") ? &nl :
-					   scalar_is(kk, "values") ? &nv :
-					   scalar_is(kk, "default") ? &nd :
-					   scalar_is(kk, "current") ? &nc : NULL;
+		const yaml_node_t **slot = yn_scalar_is(kk, "locale") ? &nl :
+					   yn_scalar_is(kk, "values") ? &nv :
+					   yn_scalar_is(kk, "default") ? &nd :
+					   yn_scalar_is(kk, "current") ? &nc : NULL;
 		if (!slot)
 			return fail(d, kk, "unknown key in section \"%s\" "
 				    "(known: locale, values, default, current)",
@@ -1199,12 +1171,12 @@ static enum ups_rc eeprom_entry(struct doc *d, const yaml_node_t *k,
 
 static enum ups_rc do_eeprom(struct doc *d, const yaml_node_t *v)
 {
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(d, v, "eeprom: expected a mapping of command: "
 			    "{ locale, values, default }, got a %s",
-			    kind_name(v));
+			    yn_kind_name(v));
 	bool seen[128] = { false };
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
@@ -1264,11 +1236,11 @@ static enum ups_rc do_dump_extra(struct doc *d, const yaml_node_t *v)
 	struct ups_profile *p = d->p;
 	p->n_dump_extra = 0; /* a document's list replaces the inherited one */
 	d->cx->dump_extra_at = origin_of(d, v);
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(d, v, "dump_extra: expected a list of ^Z items, got "
-			    "a %s", kind_name(v));
+			    "a %s", yn_kind_name(v));
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		yaml_node_t *n = node(d, *it);
@@ -1297,11 +1269,11 @@ static enum ups_rc do_dump_order(struct doc *d, const yaml_node_t *v)
 	struct ups_profile *p = d->p;
 	p->n_dump_order = 0; /* a document's list replaces the inherited one */
 	d->cx->dump_order_at = origin_of(d, v);
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(d, v, "dump_order: expected a list of ^Z items such "
-			    "as [uD, uA, uI, e4], got a %s", kind_name(v));
+			    "as [uD, uA, uI, e4], got a %s", yn_kind_name(v));
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		yaml_node_t *n = node(d, *it);
@@ -1423,7 +1395,7 @@ static enum ups_rc walk_top(struct doc *d, const yaml_node_t *root)
 {
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(d, root, "a profile is a mapping of keys (family: "
-			    "..., identity: ...), got a %s", kind_name(root));
+			    "..., identity: ...), got a %s", yn_kind_name(root));
 	unsigned seen = 0;
 	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 	     pr < root->data.mapping.pairs.top; pr++) {
@@ -1432,7 +1404,7 @@ static enum ups_rc walk_top(struct doc *d, const yaml_node_t *root)
 		if (rc)
 			return rc;
 		size_t i = 0;
-		while (i < N_TOP_KEYS && !scalar_is(k, top_keys[i].key))
+		while (i < N_TOP_KEYS && !yn_scalar_is(k, top_keys[i].key))
 			i++;
 		if (i == N_TOP_KEYS) {
 			char keys[200];

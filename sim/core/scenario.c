@@ -14,6 +14,7 @@
  * Fault names are ups_fault_name()'s (sim/core/model.c), so a scenario,
  * the control socket and the model's logs spell them alike.
  */
+#include "upssim/yaml_node.h"
 #include "upssim/scenario.h"
 
 #include <errno.h>
@@ -230,45 +231,16 @@ static yaml_node_t *node(const struct pc *pc, int i)
 	return yaml_document_get_node(pc->y, i);
 }
 
-static const char *kind_name(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE: return "mapping";
-	case YAML_SEQUENCE_NODE: return "list";
-	default: return "single value";
-	}
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *s = (const char *)n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-	return len == 0 || (len == 1 && s[0] == '~') ||
-	       (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-			     !memcmp(s, "NULL", 4)));
-}
-
-/** Does scalar node @p n spell @p word exactly? */
-static bool scalar_is(const yaml_node_t *n, const char *word)
-{
-	size_t len = strlen(word);
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.length == len &&
-	       memcmp(n->data.scalar.value, word, len) == 0;
-}
-
 static bool is_true(const yaml_node_t *n)
 {
-	return scalar_is(n, "true") || scalar_is(n, "True") ||
-	       scalar_is(n, "TRUE");
+	return yn_scalar_is(n, "true") || yn_scalar_is(n, "True") ||
+	       yn_scalar_is(n, "TRUE");
 }
 
 static bool is_false(const yaml_node_t *n)
 {
-	return scalar_is(n, "false") || scalar_is(n, "False") ||
-	       scalar_is(n, "FALSE");
+	return yn_scalar_is(n, "false") || yn_scalar_is(n, "False") ||
+	       yn_scalar_is(n, "FALSE");
 }
 
 static enum ups_rc need_scalar(const struct pc *pc, const yaml_node_t *n,
@@ -277,14 +249,14 @@ static enum ups_rc need_scalar(const struct pc *pc, const yaml_node_t *n,
 	if (n->type == YAML_SCALAR_NODE)
 		return UPS_OK;
 	return fail(pc, n, "%s: expected %s, got a %s", path, what,
-		    kind_name(n));
+		    yn_kind_name(n));
 }
 
 static enum ups_rc need_key(const struct pc *pc, const yaml_node_t *k)
 {
 	if (k->type == YAML_SCALAR_NODE)
 		return UPS_OK;
-	return fail(pc, k, "keys must be plain words, got a %s", kind_name(k));
+	return fail(pc, k, "keys must be plain words, got a %s", yn_kind_name(k));
 }
 
 /** Decode one UTF-8 sequence at @p s (libyaml output is valid UTF-8). */
@@ -411,7 +383,7 @@ static enum ups_rc get_duration(const struct pc *pc, const yaml_node_t *n,
 /** `on` / `off`: 1 / 0, or -1 for anything else. */
 static int on_off(const yaml_node_t *n)
 {
-	return scalar_is(n, "on") ? 1 : scalar_is(n, "off") ? 0 : -1;
+	return yn_scalar_is(n, "on") ? 1 : yn_scalar_is(n, "off") ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -579,7 +551,7 @@ _Static_assert(sizeof entry_words / sizeof entry_words[0] == N_EV_KEYS + 4,
 static const struct evkey *find_ev(const yaml_node_t *k)
 {
 	for (size_t i = 0; i < N_EV_KEYS; i++)
-		if (scalar_is(k, ev_keys[i].key))
+		if (yn_scalar_is(k, ev_keys[i].key))
 			return &ev_keys[i];
 	return NULL;
 }
@@ -634,7 +606,7 @@ static enum ups_rc small_map(const struct pc *pc, const yaml_node_t *v,
 		if (rc)
 			return rc;
 		int i = 0;
-		while (words[i] && !scalar_is(k, words[i]))
+		while (words[i] && !yn_scalar_is(k, words[i]))
 			i++;
 		if (!words[i]) {
 			char where[48];
@@ -659,9 +631,9 @@ static enum ups_rc ev_line(const struct pc *pc, const yaml_node_t *v,
 	char p2[64];
 	enum ups_rc rc;
 	if (v->type == YAML_SCALAR_NODE) {
-		if (scalar_is(v, "off"))
+		if (yn_scalar_is(v, "off"))
 			ev->value = 0;
-		else if (scalar_is(v, "on"))
+		else if (yn_scalar_is(v, "on"))
 			ev->value = -1; /* the model: the profile's nominal */
 		else if (number_chars((const char *)v->data.scalar.value,
 				      v->data.scalar.length))
@@ -675,7 +647,7 @@ static enum ups_rc ev_line(const struct pc *pc, const yaml_node_t *v,
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(pc, v, "%s: expected on, off, a voltage or "
 			    "{ voltage: V, frequency: Hz }, got a %s", path,
-			    kind_name(v));
+			    yn_kind_name(v));
 	if ((rc = small_map(pc, v, path, words, k, val)))
 		return rc;
 	if (!k[0])
@@ -699,13 +671,13 @@ static enum ups_rc ev_battery(const struct pc *pc, const yaml_node_t *v,
 	const yaml_node_t *k[8], *val[8];
 	char p2[64];
 	enum ups_rc rc;
-	if (scalar_is(v, "replace")) {
+	if (yn_scalar_is(v, "replace")) {
 		ev->kind = UPS_EV_BATT_REPLACED;
 		return UPS_OK;
 	}
-	if (scalar_is(v, "connect") || scalar_is(v, "disconnect")) {
+	if (yn_scalar_is(v, "connect") || yn_scalar_is(v, "disconnect")) {
 		ev->kind = UPS_EV_BATT_CONNECTED;
-		ev->on = scalar_is(v, "connect");
+		ev->on = yn_scalar_is(v, "connect");
 		return UPS_OK;
 	}
 	if (v->type != YAML_MAPPING_NODE)
@@ -807,7 +779,7 @@ static enum ups_rc ev_wire(const struct pc *pc, const yaml_node_t *v,
 			    "%s: expected a mapping with one wire fault "
 			    "(silence, delay, drop, corrupt, split, garbage, "
 			    "alert_inside, comms), got a %s",
-			    path, kind_name(v));
+			    path, yn_kind_name(v));
 	if ((rc = small_map(pc, v, path, words, k, val)))
 		return rc;
 	for (int i = 0; i < 8; i++) {
@@ -866,9 +838,9 @@ static enum ups_rc ev_wire(const struct pc *pc, const yaml_node_t *v,
 			    "(one of ! $ %% + # ? = * | &; quote it: \"!\")",
 			    p2);
 	case WIRE_COMMS_LOST:
-		if (scalar_is(x, "lost"))
+		if (yn_scalar_is(x, "lost"))
 			return UPS_OK;
-		if (scalar_is(x, "back")) {
+		if (yn_scalar_is(x, "back")) {
 			w->kind = WIRE_COMMS_BACK;
 			return UPS_OK;
 		}
@@ -930,8 +902,8 @@ static enum ups_rc parse_event(const struct pc *pc, const struct evkey *ek,
 		return ev_battery(pc, v, path, ev);
 	case V_CHARGER:
 		ev->fault = UPS_FAULT_CHARGER;
-		ev->on = scalar_is(v, "fail");
-		if (ev->on || scalar_is(v, "ok"))
+		ev->on = yn_scalar_is(v, "fail");
+		if (ev->on || yn_scalar_is(v, "ok"))
 			return UPS_OK;
 		return fail(pc, v, "%s: expected fail or ok", path);
 	case V_CAUSE:
@@ -1009,11 +981,11 @@ static enum ups_rc walk_initial(const struct pc *pc, const yaml_node_t *v,
 	const yaml_node_t *at[N_INIT] = { NULL };
 	char path[64];
 	enum ups_rc rc;
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(pc, v, "initial: expected a mapping (charge: 100, "
-			    "load: 40 ...), got a %s", kind_name(v));
+			    "load: 40 ...), got a %s", yn_kind_name(v));
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start;
 	     pr < v->data.mapping.pairs.top; pr++) {
 		const yaml_node_t *k = node(pc, pr->key),
@@ -1021,7 +993,7 @@ static enum ups_rc walk_initial(const struct pc *pc, const yaml_node_t *v,
 		if ((rc = need_key(pc, k)))
 			return rc;
 		int i = 0;
-		while (i < N_INIT && !scalar_is(k, init_words[i]))
+		while (i < N_INIT && !yn_scalar_is(k, init_words[i]))
 			i++;
 		if (i == N_INIT)
 			return unknown_key(pc, k, "in initial", init_words,
@@ -1206,7 +1178,7 @@ static enum ups_rc walk_profile(const struct pc *pc, const yaml_node_t *v,
 	static const char *const words[] = { "name", "override", NULL };
 	const yaml_node_t *k[8], *val[8];
 	enum ups_rc rc;
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type == YAML_SCALAR_NODE)
 		return profile_name(pc, v, "profile", s);
@@ -1214,20 +1186,20 @@ static enum ups_rc walk_profile(const struct pc *pc, const yaml_node_t *v,
 		return fail(pc, v,
 			    "profile: expected a name, a path or { name: "
 			    "..., override: { ... } }, got a %s",
-			    kind_name(v));
+			    yn_kind_name(v));
 	if ((rc = small_map(pc, v, "profile", words, k, val)))
 		return rc;
-	if (k[0] && !is_null(val[0]) &&
+	if (k[0] && !yn_is_null(val[0]) &&
 	    (rc = profile_name(pc, val[0], "profile.name", s)))
 		return rc;
-	if (!k[1] || is_null(val[1]))
+	if (!k[1] || yn_is_null(val[1]))
 		return UPS_OK;
 	if (val[1]->type != YAML_MAPPING_NODE)
 		return fail(
 		    pc, val[1],
 		    "profile.override: expected a mapping of "
 		    "the profile schema (battery: { ... } ...), got a %s",
-		    kind_name(val[1]));
+		    yn_kind_name(val[1]));
 	return keep_overlay(pc, val[1], s);
 }
 
@@ -1278,7 +1250,7 @@ static enum ups_rc walk_repeat(const struct pc *pc, const yaml_node_t *v,
 		return fail(pc, v,
 			    "repeat: expected { every: DURATION, times: N "
 			    "}, got a %s",
-			    kind_name(v));
+			    yn_kind_name(v));
 	if ((rc = small_map(pc, v, "repeat", words, k, val)))
 		return rc;
 	if (!k[0] || !k[1])
@@ -1307,16 +1279,16 @@ static enum ups_rc walk_entry(const struct pc *pc, const yaml_node_t *e,
 	char buf1[48], buf2[48];
 	if (e->type != YAML_MAPPING_NODE)
 		return fail(pc, e, "timeline: each entry is a mapping ({ at: "
-			    "30s, line: off }), got a %s", kind_name(e));
+			    "30s, line: off }), got a %s", yn_kind_name(e));
 	for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
 	     pr < e->data.mapping.pairs.top; pr++) {
 		const yaml_node_t *k = node(pc, pr->key),
 				  *v = node(pc, pr->value);
 		if ((rc = need_key(pc, k)))
 			return rc;
-		const yaml_node_t **slot = scalar_is(k, "at") ? &at :
-					   scalar_is(k, "after") ? &after :
-					   scalar_is(k, "repeat") ? &repeat :
+		const yaml_node_t **slot = yn_scalar_is(k, "at") ? &at :
+					   yn_scalar_is(k, "after") ? &after :
+					   yn_scalar_is(k, "repeat") ? &repeat :
 					   NULL;
 		if (slot) {
 			if (*slot)
@@ -1422,13 +1394,13 @@ static enum ups_rc walk_timeline(const struct pc *pc, const yaml_node_t *v,
 {
 	size_t cap = 0;
 	uint64_t prev = 0;
-	if (is_null(v))
+	if (yn_is_null(v))
 		return UPS_OK;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(pc, v,
 			    "timeline: expected a list of entries (- at: "
 			    "30s ...), got a %s",
-			    kind_name(v));
+			    yn_kind_name(v));
 	for (yaml_node_item_t *it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		enum ups_rc rc = walk_entry(pc, node(pc, *it), s, &cap, &prev);
@@ -1452,7 +1424,7 @@ static enum ups_rc walk_top(const struct pc *pc, const yaml_node_t *root,
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(pc, root, "a scenario is a mapping of keys "
 			    "(description, profile, initial, timeline, end), "
-			    "got a %s", kind_name(root));
+			    "got a %s", yn_kind_name(root));
 	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 	     pr < root->data.mapping.pairs.top; pr++) {
 		const yaml_node_t *k = node(pc, pr->key),
@@ -1461,7 +1433,7 @@ static enum ups_rc walk_top(const struct pc *pc, const yaml_node_t *root,
 		if (rc)
 			return rc;
 		int i = 0;
-		while (top_words[i] && !scalar_is(k, top_words[i]))
+		while (top_words[i] && !yn_scalar_is(k, top_words[i]))
 			i++;
 		if (!top_words[i])
 			return unknown_key(pc, k, "at the top level", top_words,
@@ -1714,7 +1686,7 @@ static enum ups_rc walk_line(const struct pc *pc, const yaml_node_t *root,
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(pc, root, "a control line is a mapping with one "
 			    "event, such as {line: off}; got a %s",
-			    kind_name(root));
+			    yn_kind_name(root));
 	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 	     pr < root->data.mapping.pairs.top; pr++) {
 		const yaml_node_t *k = node(pc, pr->key),
@@ -1722,8 +1694,8 @@ static enum ups_rc walk_line(const struct pc *pc, const yaml_node_t *root,
 		enum ups_rc rc = need_key(pc, k);
 		if (rc)
 			return rc;
-		if (scalar_is(k, "at") || scalar_is(k, "after") ||
-		    scalar_is(k, "repeat"))
+		if (yn_scalar_is(k, "at") || yn_scalar_is(k, "after") ||
+		    yn_scalar_is(k, "repeat"))
 			return fail(pc, k, "%s: not allowed in a control line "
 				    "(its event applies at once)",
 				    k->data.scalar.value);

@@ -25,25 +25,15 @@ import tempfile
 import termios
 import time
 
-from upssim_proc import BIN, Check, Sim, run
+from upssim_proc import (BIN, Check, Sim, cpu_s, host_open, read_until, run,
+                         status_kb)
 
 c = Check("reliability")
 ASAN = os.environ.get("UPSSIM_ASAN") == "1"
-TCK = os.sysconf("SC_CLK_TCK")
 
 
-def status_kb(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return -1
 
 
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
 
 
 def idle_cpu(pid, seconds=1.0):
@@ -63,26 +53,8 @@ def wait_for(pred, timeout, what):
     return False
 
 
-def host_open(path, configure=True):
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-    if configure:
-        import tty
-        tty.setraw(fd)
-        termios.tcflush(fd, termios.TCIOFLUSH)
-    return fd
 
 
-def read_until(fd, end=b"\r\n", timeout=3.0):
-    deadline, buf = time.monotonic() + timeout, b""
-    while not buf.endswith(end):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            break
-        buf += os.read(fd, 65536)
-    return buf
 
 
 def read_for(fd, seconds):

@@ -217,12 +217,17 @@ with tempfile.TemporaryDirectory() as d:
         host = os.path.join(d, "host-pty")
         dump = os.path.join(d, "socat.log")
         with open(dump, "wb") as log:
-            so = subprocess.Popen(["socat", "-x", "-v",
+            so = subprocess.Popen(["socat", "-d", "-d", "-x", "-v",
                                    "pty,raw,echo=0,link=" + host,
                                    s.path + ",raw,echo=0"], stderr=log)
+        # wait until socat has both ends open (its -d -d notice), so no
+        # byte of the session is sent before the dump can show it
         deadline = time.monotonic() + 10
-        while not os.path.exists(host) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while time.monotonic() < deadline:
+            with open(dump, "rb") as f:
+                if b"starting data transfer loop" in f.read():
+                    break
+            time.sleep(0.02)
         fd = os.open(host, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(fd)
 

@@ -217,3 +217,44 @@ class Check:
     def done(self):
         print("%s: %d passed, %d failed" % (self.name, self.ok, self.bad))
         raise SystemExit(1 if self.bad or not self.ok else 0)
+
+
+# ---- raw host descriptors and process figures (reliability, soak) ----
+
+def status_kb(pid, key):
+    """A /proc/PID/status figure in KiB (VmRSS, VmHWM ...), -1 if absent."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) the process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def host_open(path, configure=True):
+    """Open a device like a host: raw, flushed (unless configure=False)."""
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    if configure:
+        tty.setraw(fd)
+        termios.tcflush(fd, termios.TCIOFLUSH)
+    return fd
+
+
+def read_until(fd, end=b"\r\n", timeout=3.0):
+    """Bytes from fd up to and including `end`, or what came by the deadline."""
+    deadline, buf = time.monotonic() + timeout, b""
+    while not buf.endswith(end):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([fd], [], [], left)
+        if not r:
+            break
+        buf += os.read(fd, 65536)
+    return buf

@@ -29,42 +29,19 @@ import termios
 import time
 import tty
 
-TCK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "integration"))
+from upssim_proc import cpu_s, host_open, read_until, status_kb  # noqa: E402
+
 RSS_LIMIT_KB = 8 * 1024
 
 
-def status_kb(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return -1
 
 
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
 
 
-def host_open(path):
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-    tty.setraw(fd)
-    termios.tcflush(fd, termios.TCIOFLUSH)
-    return fd
 
 
-def read_until(fd, end=b"\r\n", timeout=3.0):
-    deadline, buf = time.monotonic() + timeout, b""
-    while not buf.endswith(end):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            break
-        buf += os.read(fd, 65536)
-    return buf
 
 
 def write_all(fd, data, limit_s=10.0):
