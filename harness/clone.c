@@ -628,6 +628,35 @@ static void write_profile(struct clone *c, FILE *f)
 		fprintf(f, "%stemperature: %s", sep, num);
 		sep = ", ";
 	}
+	{
+		/* the rating no query gives, back from the output current:
+		 * VA = I * O / load (what the unit's `/` is computed from) */
+		char amps[32], ov[32], lp[32];
+		if (number(c, '/', amps, sizeof amps) && number(c, 'O', ov, sizeof ov) &&
+		    number(c, 'P', lp, sizeof lp) && atof(lp) > 0.5 && atof(amps) > 0) {
+			double va = atof(amps) * atof(ov) * 100.0 / atof(lp);
+			if (va > 0 && va < 1e6) {
+				fprintf(f, "%srated_va: %.0f", sep, va);
+				sep = ", ";
+			}
+		}
+	}
+	{
+		/* an on-line unit holds O away from L with neither boost nor
+		 * trim in Q (bits 2, 1): double conversion */
+		char lv[32], ov[32], qv[8];
+		if (number(c, 'L', lv, sizeof lv) && number(c, 'O', ov, sizeof ov) &&
+		    answered(c, 'Q') && c->r['Q'].n == 2) {
+			memcpy(qv, c->r['Q'].b, 2);
+			qv[2] = '\0';
+			unsigned long q = strtoul(qv, NULL, 16);
+			double d = atof(ov) - atof(lv);
+			if ((q & 0x08) && !(q & 0x06) && (d > 0.5 || d < -0.5)) {
+				fprintf(f, "%sdouble_conversion: true", sep);
+				sep = ", ";
+			}
+		}
+	}
 	if (answered(c, 'G') && c->r['G'].n == 1 && strchr("RHLTOS", c->r['G'].b[0]))
 		fprintf(f, "%stransfer_cause: %c", sep, c->r['G'].b[0]);
 	fputs(" }\n", f);
@@ -641,8 +670,16 @@ static void write_profile(struct clone *c, FILE *f)
 		fprintf(f, "%svoltage: %s", sep, num);
 		sep = ", ";
 	}
-	if (number(c, 'f', num, sizeof num))
+	if (number(c, 'f', num, sizeof num)) {
 		fprintf(f, "%scharge: %s", sep, num);
+		sep = ", ";
+	}
+	if (number(c, '>', num, sizeof num)) {
+		fprintf(f, "%spacks: %d", sep, atoi(num));
+		sep = ", ";
+	}
+	if (number(c, '<', num, sizeof num))
+		fprintf(f, "%sbad_packs: %d", sep, atoi(num));
 	fputs(" }\n", f);
 	if (measure) {
 		fputs("accessory: {", f);
