@@ -27,7 +27,6 @@
 #define MAX_TEXT_FIELD 256   /* spec, description, skip */
 #define MAX_VARS 128         /* captures in scope in one case */
 #define MAX_REPEAT 1000
-#define SUGGEST_MAX 32
 #define HOUR_MS 3600000
 #define DAY_MS 86400000
 
@@ -156,52 +155,10 @@ static enum ups_rc need_scalar(struct pc *pc, const yaml_node_t *n,
 /* ------------------------------------------------------------------ */
 /* Unknown keys: the nearest schema word (as scenario.c does)          */
 
-static size_t edit_distance(const char *a, size_t na, const char *b)
-{
-	size_t nb = strlen(b);
-	size_t d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
-	if (na > SUGGEST_MAX || nb > SUGGEST_MAX)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= na; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= nb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= na; i++)
-		for (size_t j = 1; j <= nb; j++) {
-			size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[na][nb];
-}
-
-static const char *nearest(const yaml_node_t *k, const char *const *words)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
-	if (k->type != YAML_SCALAR_NODE)
-		return NULL;
-	for (; *words; words++) {
-		size_t d = edit_distance((const char *)k->data.scalar.value,
-					 k->data.scalar.length, *words);
-		if (d < best_d && d <= 2 && d * 2 < strlen(*words)) {
-			best = *words;
-			best_d = d;
-		}
-	}
-	return best;
-}
-
 static enum ups_rc unknown_key(struct pc *pc, const yaml_node_t *k,
 			       const char *where, const char *const *words)
 {
-	const char *near = nearest(k, words);
+	const char *near = yn_nearest(k, words);
 	if (near)
 		return fail(pc, k, "unknown key in %s (did you mean \"%s\"?)",
 			    where, near);
@@ -1098,7 +1055,7 @@ static enum ups_rc parse_requires(struct pc *pc, const yaml_node_t *v,
 		}
 		int b = command_name(s, n);
 		if (b < 0) {
-			const char *near = nearest(e, words);
+			const char *near = yn_nearest(e, words);
 			if (near)
 				return fail(pc, e, "requires: not a command byte "
 					    "(did you mean \"%s\"?)", near);
@@ -1129,7 +1086,7 @@ static enum ups_rc parse_family(struct pc *pc, const yaml_node_t *v,
 			if (yn_scalar_is(e, families[i].name))
 				break;
 		if (i == sizeof families / sizeof families[0]) {
-			const char *near = nearest(e, family_words);
+			const char *near = yn_nearest(e, family_words);
 			if (near)
 				return fail(pc, e, "family: unknown family (did "
 					    "you mean \"%s\"?)", near);

@@ -355,15 +355,6 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 	return UPS_OK;
 }
 
-/** Only digits, sign, point, exponent, hex: keeps strtod off "nan", "inf". */
-static bool number_chars(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789+-.eExXabcdefABCDEF", s[i]))
-			return false;
-	return n > 0;
-}
-
 static enum ups_rc get_number(struct doc *d, const yaml_node_t *n,
 			      const char *path, bool integer, double lo,
 			      double hi, double *out)
@@ -371,24 +362,8 @@ static enum ups_rc get_number(struct doc *d, const yaml_node_t *n,
 	enum ups_rc rc = need_scalar(d, n, path);
 	if (rc)
 		return rc;
-	const char *s = (const char *)n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-	char *end = NULL;
 	double v = 0;
-	bool ok = number_chars(s, len) && strlen(s) == len;
-	if (ok && integer) {
-		const char *digits = s + (s[0] == '+' || s[0] == '-');
-		bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
-		errno = 0;
-		long long ll = strtoll(s, &end, hex ? 16 : 10);
-		ok = end == s + len && errno == 0;
-		v = (double)ll;
-	} else if (ok) {
-		errno = 0;
-		v = strtod(s, &end);
-		ok = end == s + len && errno == 0 && isfinite(v) &&
-		     !strpbrk(s, "xX");
-	}
+	bool ok = yn_number(n, integer, &v);
 	if (!ok)
 		return fail(d, n, "%s: expected %s", path, integer ?
 			    "a whole number (decimal or 0x hex)" :

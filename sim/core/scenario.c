@@ -35,7 +35,6 @@
 #define MAX_HZ 99.99            /* `F` answers dd.dd (ULS line_frequency) */
 #define MAX_COUNT 1000000       /* wire drop / corrupt byte counts */
 #define CONTROL_SRC "<control>"
-#define SUGGEST_MAX 32          /* longer keys get no "did you mean" */
 
 /* ------------------------------------------------------------------ */
 /* Durations                                                           */
@@ -303,15 +302,6 @@ static enum ups_rc get_text(const struct pc *pc, const yaml_node_t *n,
 	return UPS_OK;
 }
 
-/** Only digits, sign, point, exponent, hex: keeps strtod off "nan", "inf". */
-static bool number_chars(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!s[i] || !strchr("0123456789+-.eExXabcdefABCDEF", s[i]))
-			return false;
-	return n > 0;
-}
-
 static enum ups_rc get_number(const struct pc *pc, const yaml_node_t *n,
 			      const char *path, bool integer, double lo,
 			      double hi, double *out)
@@ -320,25 +310,8 @@ static enum ups_rc get_number(const struct pc *pc, const yaml_node_t *n,
 				     "a number");
 	if (rc)
 		return rc;
-	const char *s = (const char *)n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-	char *end = NULL;
 	double v = 0;
-	bool ok = number_chars(s, len);
-	if (ok && integer) {
-		const char *digits = s + (s[0] == '+' || s[0] == '-');
-		bool hex =
-		    digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
-		errno = 0;
-		long long ll = strtoll(s, &end, hex ? 16 : 10);
-		ok = end == s + len && errno == 0;
-		v = (double)ll;
-	} else if (ok) {
-		errno = 0;
-		v = strtod(s, &end);
-		ok = end == s + len && errno == 0 && isfinite(v) &&
-		     !strpbrk(s, "xX");
-	}
+	bool ok = yn_number(n, integer, &v);
 	if (!ok)
 		return fail(pc, n, "%s: expected %s", path, integer ?
 			    "a whole number (decimal or 0x hex)" :
@@ -389,55 +362,6 @@ static int on_off(const yaml_node_t *n)
 /* ------------------------------------------------------------------ */
 /* Unknown keys: the nearest schema word                               */
 
-/** Optimal-string-alignment distance (a swap of neighbours costs 1). */
-static size_t edit_distance(const char *a, size_t na, const char *b)
-{
-	size_t nb = strlen(b);
-	size_t d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
-	if (na > SUGGEST_MAX || nb > SUGGEST_MAX)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= na; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= nb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= na; i++)
-		for (size_t j = 1; j <= nb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t v = d[i - 1][j - 1] + cost;
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[na][nb];
-}
-
-/**
- * The word of @p words (NULL-terminated) nearest to scalar @p k, if close
- * enough to be a typo of it (at most 2 edits, fewer than half its
- * length); else NULL.  Only the schema's word is ever shown.
- */
-static const char *nearest(const yaml_node_t *k, const char *const *words)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
-	if (k->type != YAML_SCALAR_NODE)
-		return NULL;
-	for (; *words; words++) {
-		size_t d = edit_distance((const char *)k->data.scalar.value,
-					 k->data.scalar.length, *words);
-		if (d < best_d && d <= 2 && d * 2 < strlen(*words)) {
-			best = *words;
-			best_d = d;
-		}
-	}
-	return best;
-}
-
 /* What an unknown key's message offers when no key is near it. */
 enum hint {
 	H_LIST,  /* the known keys (short lists) */
@@ -450,7 +374,7 @@ static enum ups_rc unknown_key(const struct pc *pc, const yaml_node_t *k,
 			       const char *where, const char *const *words,
 			       enum hint hint)
 {
-	const char *near = nearest(k, words);
+	const char *near = yn_nearest(k, words);
 	if (near)
 		return fail(pc, k, "unknown key%s%s (did you mean \"%s\"?)",
 			    where[0] ? " " : "", where, near);
@@ -576,7 +500,7 @@ static enum ups_rc fault_name(const struct pc *pc, const yaml_node_t *v,
 	for (int i = 0; i < UPS_FAULT__COUNT; i++)
 		names[i] = ups_fault_name((enum ups_fault)i);
 	names[UPS_FAULT__COUNT] = NULL;
-	const char *near = nearest(v, names);
+	const char *near = yn_nearest(v, names);
 	if (near)
 		return fail(pc, v, "%s: unknown fault (did you mean \"%s\"?)",
 			    path, near);
@@ -635,8 +559,7 @@ static enum ups_rc ev_line(const struct pc *pc, const yaml_node_t *v,
 			ev->value = 0;
 		else if (yn_scalar_is(v, "on"))
 			ev->value = -1; /* the model: the profile's nominal */
-		else if (number_chars((const char *)v->data.scalar.value,
-				      v->data.scalar.length))
+		else if (yn_looks_numeric(v))
 			return get_number(pc, v, path, false, 0, MAX_VOLTS,
 					  &ev->value);
 		else
