@@ -10,6 +10,7 @@
  * the project's format (docs/architecture.md).
  */
 #include "harness.h"
+#include "upssim/trace.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -66,7 +67,8 @@ static void sb_printf(struct sb *b, const char *fmt, ...)
 
 const char *hrn_esc(const uint8_t *p, size_t n, char *out, size_t cap)
 {
-	return engine_escape(p, n, out, cap);
+	trace_escape(p, n, out, cap);
+	return out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -158,7 +160,7 @@ static void trace_bytes(struct hrn_run *r, const char *dir, const uint8_t *p,
 	char buf[4 * 4096 + 8];
 	for (size_t off = 0; off < n; off += 4096) {
 		size_t k = n - off < 4096 ? n - off : 4096;
-		engine_escape(p + off, k, buf, sizeof buf);
+		trace_escape(p + off, k, buf, sizeof buf);
 		fprintf(r->trace, "%.3f %s %s\n", secs(r), dir, buf);
 	}
 	fflush(r->trace);

@@ -655,7 +655,7 @@ static void on_control(void *ctx, const char *line, size_t len, char *reply,
 	if (len == 6 && !memcmp(line, "status", 6)) {
 		struct ups_status st;
 		ups_get_status(a->u, evl_now(a->loop), &st);
-		control_format_status(&st, app_time(a), st.shutdown_pending, reply, cap);
+		control_format_status(&st, app_time(a), reply, cap);
 		return;
 	}
 	struct scen_action act;

@@ -98,13 +98,10 @@ size_t control_client_count(const struct control *c);
  * flags yes/no, faults a comma-separated list of ups_fault_name()s or
  * "none"; @p scen_ms is printed in seconds with milliseconds.  The keys are
  * always the same, in the same order.
- * @param[in] shutdown_pending  true also when @p st does not say so (a
- *                              shutdown the caller has scheduled itself);
- *                              false: @p st decides
  * @return the line's full length; @p buf gets at most @p cap - 1 bytes of
  *         it and is NUL-terminated if @p cap > 0 (as snprintf)
  */
 size_t control_format_status(const struct ups_status *st, uint64_t scen_ms,
-			     bool shutdown_pending, char *buf, size_t cap);
+			     char *buf, size_t cap);
 
 #endif

@@ -64,9 +64,6 @@ void engine_set_observer(struct engine *e, engine_observer fn, void *ctx);
  *  a transport that cannot tell */
 bool engine_host_attached(const struct engine *e);
 
-/** Escape @p n bytes C-style with quotes into @p out (trace_escape()).
- *  @return @p out */
-char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen);
 
 /**
  * Also write the trace to @p f (`--trace FILE`), starting with the note

@@ -545,7 +545,7 @@ static const char *yesno(bool b)
 }
 
 size_t control_format_status(const struct ups_status *st, uint64_t scen_ms,
-			     bool shutdown_pending, char *buf, size_t cap)
+			     char *buf, size_t cap)
 {
 	char test[3] = {st->test_result[0], st->test_result[1], '\0'};
 	for (int i = 0; i < 2; i++)
@@ -567,7 +567,7 @@ size_t control_format_status(const struct ups_status *st, uint64_t scen_ms,
 			break;
 		fl += (size_t)w;
 	}
-	bool pending = shutdown_pending || st->shutdown_pending;
+	bool pending = st->shutdown_pending;
 	int n = snprintf(
 	    buf, cap,
 	    "status Q=%02X charge=%.1f runtime_min=%.1f line_v=%.1f "

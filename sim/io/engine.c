@@ -80,12 +80,6 @@ static bool silent(const struct engine *e)
 	return e->comms_lost || evl_now(e->l) < e->silent_until;
 }
 
-char *engine_escape(const uint8_t *p, size_t n, char *out, size_t outlen)
-{
-	trace_escape(p, n, out, outlen); /* the one writer (trace.h) */
-	return out;
-}
-
 /* One formatted line to every trace sink (-v and --trace FILE). */
 static void trace_put(struct engine *e, const char *line, size_t n)
 {
@@ -403,7 +397,7 @@ static void feed(struct engine *e, const uint8_t *p, size_t n)
 		if (e->obs) {
 			char txt[FEED_CHUNK * 4 + 16];
 			memcpy(txt, "cmd ", 4);
-			engine_escape(p + i, k, txt + 4, sizeof txt - 4);
+			trace_escape(p + i, k, txt + 4, sizeof txt - 4);
 			observe(e, txt);
 		}
 	}

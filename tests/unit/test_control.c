@@ -70,7 +70,7 @@ static void on_line(void *ctx, const char *line, size_t len, char *reply,
 					.charge_pct = 100,
 					.output_on = true,
 					.alive = true};
-		control_format_status(&st, 1500, false, reply, cap);
+		control_format_status(&st, 1500, reply, cap);
 	} else if (strcmp(line, "nl") == 0) {
 		snprintf(reply, cap, "a\nb\r\nc");
 	} else if (strcmp(line, "big") == 0) {
@@ -470,7 +470,7 @@ static void test_lines(void **state)
 				.charge_pct = 100,
 				.output_on = true,
 				.alive = true};
-	control_format_status(&st, 1500, false, want, sizeof want);
+	control_format_status(&st, 1500, want, sizeof want);
 	strcat(want, "\n");
 	expect(f, fd, want);
 
@@ -878,18 +878,14 @@ static void test_format_status(void **state)
 	    "overload=no smart=yes alive=yes trip=10 trip1=00 state=00 cause=U test=OK "
 	    "faults=charger,fan shutdown_pending=yes shutdown_in_s=17.3 "
 	    "t=3723.004";
-	/* pending from the argument */
-	size_t n = control_format_status(&st, 3723004, true, buf, sizeof buf);
+	st.shutdown_pending = true;
+	size_t n = control_format_status(&st, 3723004, buf, sizeof buf);
 	assert_string_equal(buf, want);
 	assert_int_equal(n, strlen(want));
-	/* or from the status */
-	st.shutdown_pending = true;
-	control_format_status(&st, 3723004, false, buf, sizeof buf);
-	assert_string_equal(buf, want);
 	/* not pending: no countdown shown */
 	st.shutdown_pending = false;
 	st.faults = 0;
-	control_format_status(&st, 3723004, false, buf, sizeof buf);
+	control_format_status(&st, 3723004, buf, sizeof buf);
 	assert_non_null(strstr(buf, " faults=none shutdown_pending=no "
 				    "shutdown_in_s=0.0 t=3723.004"));
 	/* cut like snprintf */
@@ -897,10 +893,10 @@ static void test_format_status(void **state)
 	st.faults = (1u << UPS_FAULT_FAN) | (1u << UPS_FAULT_CHARGER);
 	char small[16];
 	assert_int_equal(
-	    control_format_status(&st, 3723004, false, small, sizeof small),
+	    control_format_status(&st, 3723004, small, sizeof small),
 	    strlen(want));
 	assert_string_equal(small, "status Q=50 cha");
-	assert_int_equal(control_format_status(&st, 0, false, NULL, 0),
+	assert_int_equal(control_format_status(&st, 0, NULL, 0),
 			 strlen(want) - strlen("3723.004") + strlen("0.000"));
 }
 
