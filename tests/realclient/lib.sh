@@ -145,9 +145,13 @@ wait_until() {
 
 # rc_spawn NAME LOGFILE CMD...: start CMD in the background (stdin
 # /dev/null, stdout+stderr to LOGFILE); sets RC_LAST_PID
+# Every file a spawned client writes is capped (ulimit -f, KiB): a debug
+# log of a driver that loops on a vanished port once filled a disk with
+# 79 GB; past the cap the client gets SIGXFSZ and the test fails instead.
+RC_FILE_CAP_KB=${RC_FILE_CAP_KB:-262144}
 rc_spawn() {
   local name=$1 logf=$2; shift 2
-  "$@" </dev/null >"$logf" 2>&1 &
+  ( ulimit -f "$RC_FILE_CAP_KB"; exec "$@" ) </dev/null >"$logf" 2>&1 &
   RC_LAST_PID=$!
   RC_PIDS+=("$RC_LAST_PID")
   RC_PIDNAME[$RC_LAST_PID]=$name
