@@ -709,6 +709,22 @@ nut_upsmon_logged_in() {
   rc_alive "$NUT_MON_PID" || return 1
   upsc -c "$NUT_UPS" 2>/dev/null | grep -q .
 }
+# nut_upsmon_notified TYPE...: the notifications of those types that went
+# through NOTIFYCMD, in the order upsmon issued them.  upsmon forks one
+# NOTIFYCMD per notification, so two issued in the same poll (LOWBATT, then
+# SHUTDOWN) may append to NUT_MON_NOTIFY in either order; upsmon's own log
+# (-D, foreground) has every message in the order it decided on it.  Each
+# NOTIFYCMD line is placed at the line of upsmon.log that holds the same
+# message; a notification upsmon never logged sorts last.
+nut_upsmon_notified() {
+  local want=" $* " ts ty msg n
+  [ -s "$NUT_MON_NOTIFY" ] || return 0
+  while read -r ts ty msg; do
+    case $want in *" $ty "*) ;; *) continue ;; esac
+    n=$(grep -nF -- "$msg" "$NUT_DIR/upsmon.log" 2>/dev/null | head -n 1 | cut -d: -f1)
+    echo "${n:-999999} $ty"
+  done <"$NUT_MON_NOTIFY" | sort -n -s -k1,1 | awk '{ print $2 }' | tr '\n' ' ' | sed 's/ $//'
+}
 # nut_powerdown_flag_set: `upsmon -K` (exit 0 when POWERDOWNFLAG is set, as
 # a halt script asks it); its chatter goes to upsmon-K.log
 nut_powerdown_flag_set() {

@@ -62,8 +62,9 @@ fi
 check_ok "ups.status shows FSD (set by upsmon as primary) with OB LB" nut_status_has FSD OB LB
 check_ok "upsmon created POWERDOWNFLAG" test -e "$NUT_MON_PDFLAG"
 check_ok "upsmon -K: the power-down flag is set" nut_powerdown_flag_set
-check_eq "upsmon notifications, in order" "ONBATT LOWBATT SHUTDOWN" \
-  "$(awk '{ print $2 }' "$NUT_MON_NOTIFY" 2>/dev/null | grep -E '^(ONBATT|LOWBATT|SHUTDOWN|ONLINE)$' | tr '\n' ' ' | sed 's/ $//')"
+# (the order upsmon issued them in: see nut_upsmon_notified)
+check_eq "upsmon notifications through NOTIFYCMD, in the order upsmon issued them" \
+  "ONBATT LOWBATT SHUTDOWN" "$(nut_upsmon_notified ONBATT LOWBATT SHUTDOWN ONLINE)"
 
 # ---- 4. the system goes down: NUT stops, then upsdrvctl shutdown (-k)
 nut_upsmon_stop
