@@ -42,6 +42,7 @@ struct engine {
 	FILE *trace2;       /* --trace FILE (engine_set_trace_file) */
 	uint8_t start[64];  /* what engine_new sent (the power-on alert), for */
 	size_t nstart;      /* a trace file attached after it */
+	bool start_dropped; /* ... dropped: no host had the pty open */
 	uint64_t start_t;
 	struct lint *lint;  /* engine_lint(): the host lint, or NULL */
 	const char *lost;   /* why the transport is gone, NULL while fine */
@@ -245,6 +246,14 @@ static void flush_out(struct engine *e)
 		e->dropped = 0;
 	}
 	if (silent(e) && e->out.len) {
+		trace_note(e, "dropped", e->out.len);
+		drop_all(e);
+	}
+	/* Nobody has the pty open: what the unit says now is lost, as on a
+	 * line with no host.  Written, it would wait in the slave's queue and
+	 * have to be flushed when the next host opens, maybe after that host
+	 * saw it readable. */
+	if (e->can_tell && e->attached == 0 && e->out.len) {
 		trace_note(e, "dropped", e->out.len);
 		drop_all(e);
 	}
@@ -510,6 +519,7 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 	if (e->nstart)
 		memcpy(e->start, e->out.data, e->nstart);
 	e->start_t = evl_now(l);
+	e->start_dropped = e->can_tell && e->attached == 0;
 	mark(e, 0);
 	flush_out(e);
 	rearm(e);
@@ -641,7 +651,12 @@ void engine_set_trace_file(struct engine *e, FILE *f, const char *header)
 	size_t len = trace_format_note(buf, sizeof buf, e->start_t, header);
 	fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);
 	/* the same lines as -v from the start: what engine_new sent */
-	if (e->nstart) {
+	if (e->nstart && e->start_dropped) {
+		char text[64];
+		snprintf(text, sizeof text, "dropped %zu", e->nstart);
+		len = trace_format_note(buf, sizeof buf, e->start_t, text);
+		fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);
+	} else if (e->nstart) {
 		len = trace_format_bytes(buf, sizeof buf, e->start_t, TRACE_TX,
 					 e->start, e->nstart, NULL);
 		fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);

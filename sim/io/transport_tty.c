@@ -26,6 +26,9 @@ struct tty_transport {
 	int hold_fd;   /* pty: our own slave descriptor, -1 otherwise */
 	int ino_fd;    /* pty: inotify on the slave, to see hosts open it */
 	int hosts;     /* pty: host descriptors open on the slave now */
+	/* pty: the slave's input queue may hold bytes no present host asked
+	 * for (written while no host had it open, or events were lost) */
+	bool stale;
 	unsigned baud;
 	/* pty: input read aside when the last host left (see host_events),
 	 * served before the descriptor by tty_read */
@@ -92,6 +95,16 @@ static ssize_t tty_read(struct transport *t, void *buf, size_t len)
 static ssize_t tty_write(struct transport *t, const void *buf, size_t len)
 {
 	return io_result(write(((struct tty_transport *)t)->fd, buf, len));
+}
+
+/* Bytes written while no host has the slave open wait in its input queue
+ * for whoever opens next: remembered, so that open flushes them. */
+static ssize_t pty_write(struct transport *t, const void *buf, size_t len)
+{
+	struct tty_transport *tt = (struct tty_transport *)t;
+	if (tt->hosts == 0)
+		tt->stale = true;
+	return tty_write(t, buf, len);
 }
 
 static int tty_fd(const struct transport *t)
@@ -167,6 +180,8 @@ static void take_events(struct tty_transport *tt, struct transport_hosts *h,
 			if (ev->mask & (IN_OPEN | IN_Q_OVERFLOW)) {
 				/* an overflow lost events: count it as a new
 				 * session, the safe side */
+				if (ev->mask & IN_Q_OVERFLOW)
+					tt->stale = true;
 				h->opens++;
 				tt->hosts++;
 				*reopened = true;
@@ -177,6 +192,9 @@ static void take_events(struct tty_transport *tt, struct transport_hosts *h,
 				if (tt->hosts == 0) {
 					*left = true;
 					*reopened = false;
+					/* seen together with the next open,
+					 * its unread replies are still queued */
+					tt->stale = true;
 				}
 			}
 			p += sizeof *ev + ev->len;
@@ -209,17 +227,25 @@ static int pty_host_events(struct transport *t, struct transport_hosts *h)
 			tt->npend = 0;
 		}
 	}
-	/* Bytes still waiting in the slave's input queue were written for an
-	 * earlier host.  The caller handles the open before it reads any
-	 * byte of the new session, so no reply to it has been written yet. */
-	if (h->opens)
-		tcflush(tt->hold_fd, TCIFLUSH);
-	/* The last host is gone: the terminal settings it left (ECHO would
-	 * make the unit talk to itself) do not carry over to the next one.
-	 * Only when nobody opened since, not to undo a new host's setup. */
+	/* The last host is gone and nobody opened since: the replies it did
+	 * not read are dropped now, while no host can be reading them, and
+	 * the terminal settings it left (ECHO would make the unit talk to
+	 * itself) do not carry over to the next one. */
 	if (left && !reopened) {
+		tcflush(tt->hold_fd, TCIFLUSH);
+		tt->stale = false;
 		set_raw(tt->hold_fd, tt->baud);
 		h->idle = true;
+	}
+	/* A host opened, and bytes written for an earlier host may still wait
+	 * in the slave's input queue (its close came with this open, or they
+	 * were written while nobody had it open): they go before the new
+	 * session starts.  Only then: a host that has polled the device and
+	 * found bytes would block for ever in read(2) if they vanished under
+	 * it (socat does, between opening and its first write). */
+	if (h->opens && tt->stale) {
+		tcflush(tt->hold_fd, TCIFLUSH);
+		tt->stale = false;
 	}
 	h->attached = tt->hosts;
 	return h->opens;
@@ -290,7 +316,7 @@ static long pty_unread(const struct transport *t)
 }
 
 static const struct transport_ops pty_ops = {
-	.name = "pty", .read = tty_read, .write = tty_write, .fd = tty_fd,
+	.name = "pty", .read = tty_read, .write = pty_write, .fd = tty_fd,
 	.close = tty_close, .host_fd = pty_host_fd,
 	.host_events = pty_host_events, .unread = pty_unread,
 };

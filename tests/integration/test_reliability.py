@@ -9,13 +9,16 @@ another host's bytes:
   3. a new host's first command is read in its own session;
   4. --link only makes and removes a link that is ours;
   5. --speed does not scale the wire's own timers;
+  6. bytes a host saw readable never vanish under it (socat hung);
   and: stdout on /dev/full, --mode with setuid bits, --device restores the
   port's settings, the terminal settings a host leaves do not carry over.
 
 Memory figures come from /proc/PID/status (VmHWM, the peak RSS); under
 ASan (UPSSIM_ASAN=1) the memory limits are not meaningful and are skipped.
 """
+import array
 import errno
+import fcntl
 import os
 import select
 import shutil
@@ -24,6 +27,7 @@ import subprocess
 import tempfile
 import termios
 import time
+import tty
 
 from upssim_proc import (BIN, Check, Sim, cpu_s, host_open, read_until, run,
                          status_kb)
@@ -91,6 +95,13 @@ def start_detached(cmd, link):
     ok = wait_for(lambda: os.path.islink(link) or p.poll() is not None, 10,
                   "the link of " + cmd)
     return p if ok and p.poll() is None else p
+
+
+def fcntl_inq(fd):
+    """Bytes waiting to be read on a tty (FIONREAD)."""
+    buf = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, buf, True)
+    return buf[0]
 
 
 def stop(p, timeout=10):
@@ -321,6 +332,32 @@ with tempfile.TemporaryDirectory() as d:
         c.eq(s.cmd("c"), b"NAMED123", "--speed 10^4: and reads back")
         q = int(s.cmd("Q"), 16)
         c.eq(q & 0x01, 0, "no calibration started by a typed D")
+
+    # ---- 6. bytes a host saw readable never vanish under it -----------
+    # socat hung for ever in a blocking read(2): the unit's power-on `?`,
+    # written while nobody had the pty open, waited in the slave's queue;
+    # socat polled it readable, then the simulator saw the open and flushed
+    # it.  Now what the unit sends with no host attached is dropped, and an
+    # open flushes only bytes an earlier host may have left.
+    with Sim("--profile", "smart-ups-420-230", "-v",
+             stderr_path=os.path.join(d, "trace6")) as s:
+        c(s.wait_stderr("dropped 1") is not None,
+          "the power-on alert, with no host attached, is dropped (trace)")
+        for i in range(5):
+            fd = os.open(s.path, os.O_RDWR | os.O_NOCTTY)  # as socat: no flush
+            seen = bool(select.select([fd], [], [], 0.2)[0])
+            c(s.wait_stderr("host-open") is not None,
+              "open %d: the simulator sees the host" % i)
+            n = fcntl_inq(fd)
+            c(not seen and n == 0,
+              "open %d: nothing waits for a new host (readable at once: %s, "
+              "queued after the open was seen: %d)" % (i, seen, n))
+            tty.setraw(fd)
+            os.write(fd, b"Y")
+            c.eq(read_until(fd), b"SM\r\n", "open %d: Y answers SM" % i)
+            os.close(fd)
+            c(s.wait_stderr("host-close") is not None,
+              "open %d: the simulator sees the host leave" % i)
 
     # ---- also: stdout that cannot be written ---------------------------
     with open("/dev/full", "w") as full:

@@ -221,6 +221,7 @@ static void test_paced_clean(void **st)
 struct fake_host {
 	struct transport base;
 	int fd, ev_rd;
+	int hosts; /* hosts that have it open now */
 	bool accept;
 	struct ups_buf sink;
 };
@@ -250,11 +251,24 @@ static int h_host_fd(const struct transport *t)
 	return ((const struct fake_host *)t)->ev_rd;
 }
 
+/* Each byte on the event pipe is a host event: 'c' the last host closed,
+ * anything else a host opened. */
 static int h_events(struct transport *t, struct transport_hosts *h)
 {
+	struct fake_host *f = (struct fake_host *)t;
 	char c[64];
-	ssize_t n = read(((struct fake_host *)t)->ev_rd, c, sizeof c);
-	*h = (struct transport_hosts){ .opens = n > 0 ? (int)n : 0 };
+	ssize_t n = read(f->ev_rd, c, sizeof c);
+	*h = (struct transport_hosts){ 0 };
+	for (ssize_t i = 0; i < n; i++) {
+		if (c[i] == 'c') {
+			f->hosts = 0;
+			h->idle = true;
+		} else {
+			f->hosts++;
+			h->opens++;
+		}
+	}
+	h->attached = f->hosts;
 	return h->opens;
 }
 
@@ -284,7 +298,7 @@ static void rig_up(struct rig *r)
 	fcntl(r->sv[1], F_SETFL, O_NONBLOCK);
 	fcntl(r->ev[0], F_SETFL, O_NONBLOCK);
 	r->f = (struct fake_host){ .base = { .ops = &host_ops }, .fd = r->sv[0],
-				   .ev_rd = r->ev[0] };
+				   .ev_rd = r->ev[0], .hosts = 1 };
 	struct evl_clock clock = { .now_ms = vnow, .ctx = &r->vc, .scale = 1 };
 	r->l = evl_new(&clock);
 	r->u = ups_new(&r->p, 0);
@@ -356,6 +370,35 @@ static void test_new_session_is_clean(void **st)
 	rig_down(&r);
 }
 
+/* While nobody has the device open, what the unit sends is dropped, not
+ * left queued for the next host; that host then gets only its replies. */
+static void test_no_host_drops_output(void **st)
+{
+	(void)st;
+	struct rig r;
+	rig_up(&r);
+	r.f.accept = true;
+	assert_int_equal(write(r.ev[1], "c", 1), 1); /* the host closes */
+	evl_run_once(r.l, 0);
+	engine_send(r.e, (const uint8_t *)"!", 1); /* an alert, nobody there */
+	for (int i = 0; i < 4; i++)
+		evl_run_once(r.l, 0);
+	assert_int_equal(r.f.sink.len, 0);
+	assert_int_equal(engine_queued(r.e), 0);
+	assert_false(engine_host_attached(r.e));
+	assert_int_equal(write(r.ev[1], "o", 1), 1); /* a host opens */
+	assert_int_equal(write(r.sv[1], "Y", 1), 1);
+	for (int i = 0; i < 4; i++)
+		evl_run_once(r.l, 0);
+	assert_true(engine_host_attached(r.e));
+	assert_int_equal(r.f.sink.len, 4);
+	assert_memory_equal(r.f.sink.data, "SM\r\n", 4);
+	engine_send(r.e, (const uint8_t *)"!", 1); /* now it goes out */
+	evl_run_once(r.l, 0);
+	assert_int_equal(r.f.sink.len, 5);
+	rig_down(&r);
+}
+
 /* Model time runs 100 times faster than the wire: K, 20 ms of wall time,
  * K is still a press too early, however far model time moved. */
 struct vclock2 {
@@ -406,6 +449,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_bounded),
 		cmocka_unit_test(test_new_session_is_clean),
+		cmocka_unit_test(test_no_host_drops_output),
 		cmocka_unit_test(test_wire_timers_real_time),
 		cmocka_unit_test(test_clean_transport),
 		cmocka_unit_test(test_short_writes),
