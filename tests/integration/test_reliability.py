@@ -359,6 +359,18 @@ with tempfile.TemporaryDirectory() as d:
             c(s.wait_stderr("host-close") is not None,
               "open %d: the simulator sees the host leave" % i)
 
+    # and a host that has the pty open when the unit speaks does get it:
+    # the power-on `?` 1.5 s after start, with the host there since 0
+    prof = os.path.join(d, "late-power-on.yaml")
+    with open(prof, "w") as f:
+        f.write("inherit: smart-ups-420-230\ntiming: { power_on_alert: 1500 }\n")
+    with Sim("--profile", prof, "-v", stderr_path=os.path.join(d, "trace6b")) as s:
+        fd = host_open(s.path)
+        c(s.wait_stderr("host-open") is not None, "late ?: the simulator sees the host")
+        c.eq(read_until(fd, b"?", 5), b"?",
+             "late ?: a host attached when the unit sends the power-on ? gets it")
+        os.close(fd)
+
     # ---- also: stdout that cannot be written ---------------------------
     with open("/dev/full", "w") as full:
         p = subprocess.Popen([BIN], stdout=full, stderr=subprocess.PIPE)
