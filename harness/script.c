@@ -252,21 +252,6 @@ static size_t content_end(const struct pc *pc, const yaml_node_t *n, int depth)
 /* ------------------------------------------------------------------ */
 /* Scalars                                                             */
 
-/** Decode one UTF-8 sequence at @p s (libyaml output is valid UTF-8). */
-static unsigned utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned c = s[*i];
-	int more = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-	unsigned cp = more == 0 ? c : c & (0x3Fu >> more);
-	(*i)++;
-	for (int k = 0; k < more; k++) {
-		if (*i >= n || (s[*i] & 0xC0) != 0x80)
-			return 0xFFFD;
-		cp = (cp << 6) | (s[(*i)++] & 0x3Fu);
-	}
-	return cp;
-}
-
 /** Text field: UTF-8 without control characters, at most @p max bytes. */
 static enum ups_rc get_text(struct pc *pc, const yaml_node_t *n,
 			    const char *key, size_t max, const char **out)
@@ -279,12 +264,10 @@ static enum ups_rc get_text(struct pc *pc, const yaml_node_t *n,
 	if (len > max)
 		return fail(pc, n, "%s: too long (%zu bytes, at most %zu)", key,
 			    len, max);
-	for (size_t i = 0; i < len;) {
-		unsigned cp = utf8_next(s, len, &i);
-		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
-			return fail(pc, n, "%s: control characters are not "
-				    "allowed here", key);
-	}
+	size_t bad = yn_first_control(n);
+	if (bad)
+		return fail(pc, n, "%s: character %zu is a control character "
+			    "(not allowed here)", key, bad);
 	*out = arena_strndup(pc->a, (const char *)s, len);
 	return *out ? UPS_OK : nomem(pc);
 }
@@ -400,22 +383,17 @@ enum ups_rc hrn_decode(struct hrn_arena *a, const char *s, size_t n,
 	*out = (struct hrn_tmpl){ 0 };
 	uint8_t *raw = malloc(n + 1), *lit = malloc(n + 1);
 	enum ups_rc rc = UPS_OK;
-	size_t rn = 0, ln = 0, chars = 0;
+	size_t rn, ln = 0, above;
 	if (!raw || !lit) {
 		rc = UPS_ENOMEM;
 		goto out;
 	}
-	/* code points up to U+00FF are bytes ("\x81" is 0x81) */
-	for (size_t i = 0; i < n;) {
-		unsigned cp = utf8_next((const unsigned char *)s, n, &i);
-		chars++;
-		if (cp > 0xFF) {
-			snprintf(why, whylen, "character %zu is above U+00FF, "
-				 "not a byte (write \\xNN)", chars);
-			rc = UPS_EPARSE;
-			goto out;
-		}
-		raw[rn++] = (uint8_t)cp;
+	rn = yn_bytes((const unsigned char *)s, n, raw, n, &above);
+	if (above) {
+		snprintf(why, whylen, "character %zu is above U+00FF, "
+			 "not a byte (write \\xNN)", above);
+		rc = UPS_EPARSE;
+		goto out;
 	}
 	for (size_t i = 0; i < rn; i++) {
 		uint8_t c = raw[i];
@@ -688,19 +666,18 @@ static enum ups_rc step_regex(struct pc *pc, const yaml_node_t *v,
 	if (rc)
 		return rc;
 	/* bytes, as in byte strings: U+0080..U+00FF are 0x80..0xFF */
-	const unsigned char *s = v->data.scalar.value;
-	size_t len = v->data.scalar.length, o = 0;
+	size_t len = v->data.scalar.length, above;
 	char *buf = arena_alloc(pc->a, len + 1);
 	if (!buf)
 		return nomem(pc);
-	for (size_t i = 0; i < len;) {
-		unsigned cp = utf8_next(s, len, &i);
-		if (cp == 0 || cp > 0xFF)
-			return fail(pc, v, "match: %s", cp ? "a character above "
-				    "U+00FF is not a byte" : "NUL is not allowed "
-				    "in a regular expression");
-		buf[o++] = (char)cp;
-	}
+	size_t o = yn_bytes(v->data.scalar.value, len, (unsigned char *)buf,
+			    len, &above);
+	if (above)
+		return fail(pc, v, "match: a character above U+00FF is not a "
+			    "byte");
+	if (memchr(buf, 0, o))
+		return fail(pc, v, "match: NUL is not allowed in a regular "
+			    "expression");
 	st->re_src = buf;
 	const char *cost = regex_cost(buf, o);
 	if (cost)
@@ -1261,77 +1238,41 @@ static enum ups_rc walk_top(struct pc *pc, const yaml_node_t *root)
 
 static enum ups_rc yaml_error(struct pc *pc, const yaml_parser_t *yp)
 {
-	if (yp->error == YAML_MEMORY_ERROR)
+	struct yn_problem w;
+	yn_parser_problem(yp, pc->text, pc->len, 0, &w);
+	if (w.nomem)
 		return nomem(pc);
-	int line = (int)yp->problem_mark.line + 1;
-	int col = (int)yp->problem_mark.column + 1;
-	if (yp->error == YAML_READER_ERROR) {
-		line = col = 1;
-		for (size_t i = 0; i < yp->problem_offset && i < pc->len; i++) {
-			col++;
-			if (pc->text[i] == '\n') {
-				line++;
-				col = 1;
-			}
-		}
-	}
-	const char *problem = yp->problem ? yp->problem : "malformed YAML";
-	if (yp->context)
-		ups_diag_set(pc->diag, pc->src, line, col,
-			     "YAML syntax error: %s (%s at %d:%d)", problem,
-			     yp->context, (int)yp->context_mark.line + 1,
-			     (int)yp->context_mark.column + 1);
-	else
-		ups_diag_set(pc->diag, pc->src, line, col, "YAML syntax error: %s",
-			     problem);
+	ups_diag_set(pc->diag, pc->src, w.line, w.col, "%s", w.msg);
 	return UPS_EPARSE;
 }
 
-/* libyaml's scanner is quadratic in flow nesting and its loader keeps
- * every node: bound both with a streaming pass first (as profile.c does). */
+/* Bound the document before it is built (yn_check_shape). */
 static enum ups_rc check_shape(struct pc *pc)
 {
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp))
-		return nomem(pc);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)pc->text, pc->len);
-	enum ups_rc rc = UPS_OK;
-	int depth = 0, docs = 0;
-	for (long n = 0; !rc; n++) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&yp, &ev)) {
-			rc = yaml_error(pc, &yp);
-			break;
-		}
-		int line = (int)ev.start_mark.line + 1;
-		int col = (int)ev.start_mark.column + 1;
-		yaml_event_type_t type = ev.type;
-		yaml_event_delete(&ev);
-		if (type == YAML_STREAM_END_EVENT)
-			break;
-		if (type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
-			ups_diag_set(pc->diag, pc->src, line, col, "more than one "
-				     "YAML document (a script is one)");
-			rc = UPS_EPARSE;
-		}
-		if (type == YAML_SEQUENCE_START_EVENT ||
-		    type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (type == YAML_SEQUENCE_END_EVENT ||
-			 type == YAML_MAPPING_END_EVENT)
-			depth--;
-		if (!rc && depth > MAX_NEST) {
-			ups_diag_set(pc->diag, pc->src, line, col, "nested more "
-				     "than %d levels deep", MAX_NEST);
-			rc = UPS_EPARSE;
-		} else if (!rc && n >= MAX_EVENTS) {
-			ups_diag_set(pc->diag, pc->src, line, col, "too many YAML "
-				     "nodes (more than %d)", MAX_EVENTS);
-			rc = UPS_EPARSE;
-		}
+	struct yn_problem w;
+	const char *why = NULL;
+	switch (yn_check_shape(pc->text, pc->len, MAX_NEST, MAX_EVENTS, true, &w)) {
+	case YN_SHAPE_OK:
+		return UPS_OK;
+	case YN_SHAPE_SYNTAX:
+		if (w.nomem)
+			return nomem(pc);
+		why = w.msg;
+		break;
+	case YN_SHAPE_DOCUMENTS:
+		why = "more than one YAML document (a script is one)";
+		break;
+	case YN_SHAPE_DEEP:
+		ups_diag_set(pc->diag, pc->src, w.line, w.col,
+			     "nested more than %d levels deep", MAX_NEST);
+		return UPS_EPARSE;
+	case YN_SHAPE_LARGE:
+		ups_diag_set(pc->diag, pc->src, w.line, w.col,
+			     "too many YAML nodes (more than %d)", MAX_EVENTS);
+		return UPS_EPARSE;
 	}
-	yaml_parser_delete(&yp);
-	return rc;
+	ups_diag_set(pc->diag, pc->src, w.line, w.col, "%s", why);
+	return UPS_EPARSE;
 }
 
 /** The file's stem as a suite name (characters outside the name set: _). */

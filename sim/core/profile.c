@@ -265,21 +265,6 @@ static enum ups_rc need_scalar(struct doc *d, const yaml_node_t *n,
 		    yn_kind_name(n));
 }
 
-/** Decode one UTF-8 sequence at @p s (libyaml output is valid UTF-8). */
-static unsigned utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned c = s[*i];
-	int more = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-	unsigned cp = more == 0 ? c : c & (0x3Fu >> more);
-	(*i)++;
-	for (int k = 0; k < more; k++) {
-		if (*i >= n || (s[*i] & 0xC0) != 0x80)
-			return 0xFFFD;
-		cp = (cp << 6) | (s[(*i)++] & 0x3Fu);
-	}
-	return cp;
-}
-
 /**
  * Copy a scalar into @p out (capacity @p cap including the NUL) as bytes:
  * code points up to U+00FF become one byte each, so YAML "\x81" is the
@@ -298,7 +283,7 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 
 	for (size_t i = 0; i < len;) {
 		size_t at = i;
-		unsigned cp = utf8_next(s, len, &i);
+		unsigned cp = yn_utf8_next(s, len, &i);
 		chars++;
 		if (cp == 0 && !(flags & (S_NUL_OK | S_NUL_PAD)))
 			return fail(d, n, "%s: NUL characters are not allowed",
@@ -311,7 +296,7 @@ static enum ups_rc get_bytes(struct doc *d, const yaml_node_t *n,
 		if (cp == 0) {
 			/* a byte like any other here; no rule below is about it */
 		} else if (utf8) {
-			if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+			if (yn_is_control(cp))
 				return fail(d, n, "%s: character %zu is a control "
 					    "character (not allowed here)", path,
 					    chars);
@@ -1531,81 +1516,44 @@ static enum ups_rc check_doc(struct doc *d, const yaml_node_t *root)
 static enum ups_rc yaml_error(struct ctx *cx, int idx, const yaml_parser_t *yp,
 			      const char *text, size_t len)
 {
-	struct origin o = { idx, (int)yp->problem_mark.line + 1,
-			    (int)yp->problem_mark.column + 1 };
-	if (yp->error == YAML_MEMORY_ERROR) {
+	struct yn_problem w;
+	yn_parser_problem(yp, text, len, 0, &w);
+	if (w.nomem) {
 		ups_diag_set(cx->diag, cx->src[idx], 0, 0, "out of memory");
 		return UPS_ENOMEM;
 	}
-	if (yp->error == YAML_READER_ERROR) {
-		/* the reader knows only a byte offset */
-		o.line = 1;
-		o.col = 1;
-		for (size_t i = 0; i < yp->problem_offset && i < len; i++) {
-			o.col++;
-			if (text[i] == '\n') {
-				o.line++;
-				o.col = 1;
-			}
-		}
-	}
-	const char *problem = yp->problem ? yp->problem : "malformed YAML";
-	if (yp->context)
-		return fail_at(cx, o, "YAML syntax error: %s (%s at %d:%d)",
-			       problem, yp->context,
-			       (int)yp->context_mark.line + 1,
-			       (int)yp->context_mark.column + 1);
-	return fail_at(cx, o, "YAML syntax error: %s", problem);
+	return fail_at(cx, (struct origin){ idx, w.line, w.col }, "%s", w.msg);
 }
 
-/*
- * libyaml's scanner is quadratic in the depth of flow collections ("[[[["
- * 100000 deep takes a minute) and its loader keeps every node in memory.
- * A streaming pass over the events first bounds both, stopping at the
- * first event past a limit, before the document is built.  A profile
- * nests 4 levels (eeprom -> u -> values -> item) and has ~300 nodes.
- */
+/* Bound the document before it is built (yn_check_shape).  A profile
+ * nests 4 levels (eeprom -> u -> values -> item) and has ~300 nodes. */
 #define MAX_NEST 32
 #define MAX_EVENTS 50000
 
 static enum ups_rc check_shape(struct ctx *cx, int idx, const char *text,
 			       size_t len)
 {
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp)) {
-		ups_diag_set(cx->diag, cx->src[idx], 0, 0, "out of memory");
-		return UPS_ENOMEM;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	enum ups_rc rc = UPS_OK;
-	int depth = 0;
-	for (long n = 0; !rc; n++) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&yp, &ev)) {
-			rc = yaml_error(cx, idx, &yp, text, len);
-			break;
+	struct yn_problem w;
+	enum yn_shape sh = yn_check_shape(text, len, MAX_NEST, MAX_EVENTS, false, &w);
+	struct origin o = { idx, w.line, w.col };
+	switch (sh) {
+	case YN_SHAPE_OK:
+	case YN_SHAPE_DOCUMENTS:
+		return UPS_OK;
+	case YN_SHAPE_SYNTAX:
+		if (w.nomem) {
+			ups_diag_set(cx->diag, cx->src[idx], 0, 0, "out of memory");
+			return UPS_ENOMEM;
 		}
-		struct origin o = { idx, (int)ev.start_mark.line + 1,
-				    (int)ev.start_mark.column + 1 };
-		yaml_event_type_t type = ev.type;
-		yaml_event_delete(&ev);
-		if (type == YAML_STREAM_END_EVENT)
-			break;
-		if (type == YAML_SEQUENCE_START_EVENT ||
-		    type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (type == YAML_SEQUENCE_END_EVENT ||
-			 type == YAML_MAPPING_END_EVENT)
-			depth--;
-		if (depth > MAX_NEST)
-			rc = fail_at(cx, o, "nested more than %d levels deep "
-				     "(a profile needs 4)", MAX_NEST);
-		else if (n >= MAX_EVENTS)
-			rc = fail_at(cx, o, "too many YAML nodes (more than %d; "
-				     "a profile has a few hundred)", MAX_EVENTS);
+		return fail_at(cx, o, "%s", w.msg);
+	case YN_SHAPE_DEEP:
+		return fail_at(cx, o, "nested more than %d levels deep "
+			       "(a profile needs 4)", MAX_NEST);
+	case YN_SHAPE_LARGE:
+		break;
 	}
-	yaml_parser_delete(&yp);
-	return rc;
+	return fail_at(cx, o, "too many YAML nodes (more than %d; "
+		       "a profile has a few hundred)", MAX_EVENTS);
 }
 
 /**

@@ -258,21 +258,6 @@ static enum ups_rc need_key(const struct pc *pc, const yaml_node_t *k)
 	return fail(pc, k, "keys must be plain words, got a %s", yn_kind_name(k));
 }
 
-/** Decode one UTF-8 sequence at @p s (libyaml output is valid UTF-8). */
-static unsigned utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned c = s[*i];
-	int more = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-	unsigned cp = more == 0 ? c : c & (0x3Fu >> more);
-	(*i)++;
-	for (int k = 0; k < more; k++) {
-		if (*i >= n || (s[*i] & 0xC0) != 0x80)
-			return 0xFFFD;
-		cp = (cp << 6) | (s[(*i)++] & 0x3Fu);
-	}
-	return cp;
-}
-
 /**
  * Text (UTF-8, no control characters) into @p out of capacity @p cap,
  * NUL-terminated; too long, NUL or control characters are errors.
@@ -284,16 +269,10 @@ static enum ups_rc get_text(const struct pc *pc, const yaml_node_t *n,
 	if (rc)
 		return rc;
 	const unsigned char *s = n->data.scalar.value;
-	size_t len = n->data.scalar.length, chars = 0;
-	for (size_t i = 0; i < len;) {
-		unsigned cp = utf8_next(s, len, &i);
-		chars++;
-		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
-			return fail(pc, n,
-				    "%s: character %zu is a control "
-				    "character (not allowed here)",
-				    path, chars);
-	}
+	size_t len = n->data.scalar.length, bad = yn_first_control(n);
+	if (bad)
+		return fail(pc, n, "%s: character %zu is a control character "
+			    "(not allowed here)", path, bad);
 	if (len >= cap)
 		return fail(pc, n, "%s: too long (%zu bytes, at most %zu)",
 			    path, len, cap - 1);
@@ -659,19 +638,12 @@ static enum ups_rc get_bytes(const struct pc *pc, const yaml_node_t *v,
 	enum ups_rc rc = need_scalar(pc, v, path, "a string");
 	if (rc)
 		return rc;
-	const unsigned char *s = v->data.scalar.value;
-	size_t len = v->data.scalar.length, o = 0, chars = 0;
-	for (size_t i = 0; i < len;) {
-		unsigned cp = utf8_next(s, len, &i);
-		chars++;
-		if (cp > 0xFF)
-			return fail(pc, v, "%s: character %zu is above U+00FF, "
-				    "not a byte (write bytes 0x80-0xFF as "
-				    "\"\\xNN\")", path, chars);
-		if (o < cap)
-			out[o] = (uint8_t)cp;
-		o++;
-	}
+	size_t above, o = yn_bytes(v->data.scalar.value, v->data.scalar.length,
+				   out, cap, &above);
+	if (above)
+		return fail(pc, v, "%s: character %zu is above U+00FF, "
+			    "not a byte (write bytes 0x80-0xFF as "
+			    "\"\\xNN\")", path, above);
 	if (o == 0)
 		return fail(pc, v, "%s: empty (give 1 to %zu bytes)", path,
 			    cap);
@@ -1394,75 +1366,32 @@ static enum ups_rc yaml_error(const struct pc *pc, const yaml_parser_t *yp,
 			      const char *text, size_t len, const char *prefix,
 			      int line_off)
 {
-	int line = (int)yp->problem_mark.line + 1,
-	    col = (int)yp->problem_mark.column + 1;
-	if (yp->error == YAML_MEMORY_ERROR)
+	struct yn_problem w;
+	yn_parser_problem(yp, text, len, line_off, &w);
+	if (w.nomem)
 		return no_memory(pc);
-	if (yp->error == YAML_READER_ERROR) {
-		/* the reader knows only a byte offset */
-		line = col = 1;
-		for (size_t i = 0; i < yp->problem_offset && i < len; i++) {
-			col++;
-			if (text[i] == '\n') {
-				line++;
-				col = 1;
-			}
-		}
-	}
-	line += line_off;
-	const char *problem = yp->problem ? yp->problem : "malformed YAML";
-	if (yp->context)
-		return fail_at(pc, line, col, "%sYAML syntax error: %s (%s at "
-			       "%d:%d)", prefix, problem, yp->context,
-			       (int)yp->context_mark.line + 1 + line_off,
-			       (int)yp->context_mark.column + 1);
-	return fail_at(pc, line, col, "%sYAML syntax error: %s", prefix,
-		       problem);
+	return fail_at(pc, w.line, w.col, "%s%s", prefix, w.msg);
 }
 
-/*
- * libyaml's scanner is quadratic in the depth of flow collections and its
- * loader keeps every node in memory: a streaming pass bounds both before
- * the document is built (as the profile loader does).
- */
+/* Bound the document before it is built (yn_check_shape). */
 static enum ups_rc check_shape(const struct pc *pc, const char *text,
 			       size_t len)
 {
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp))
-		return no_memory(pc);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	enum ups_rc rc = UPS_OK;
-	int depth = 0;
-	for (long n = 0; !rc; n++) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&yp, &ev)) {
-			rc = yaml_error(pc, &yp, text, len, "", 0);
-			break;
-		}
-		int line = (int)ev.start_mark.line + 1,
-		    col = (int)ev.start_mark.column + 1;
-		yaml_event_type_t type = ev.type;
-		yaml_event_delete(&ev);
-		if (type == YAML_STREAM_END_EVENT)
-			break;
-		if (type == YAML_SEQUENCE_START_EVENT ||
-		    type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (type == YAML_SEQUENCE_END_EVENT ||
-			 type == YAML_MAPPING_END_EVENT)
-			depth--;
-		if (depth > MAX_NEST)
-			rc = fail_at(pc, line, col,
-				     "nested more than %d levels "
-				     "deep (a scenario needs about 8)",
-				     MAX_NEST);
-		else if (n >= MAX_EVENTS)
-			rc = fail_at(pc, line, col, "too many YAML nodes (more "
-				     "than %d)", MAX_EVENTS);
+	struct yn_problem w;
+	switch (yn_check_shape(text, len, MAX_NEST, MAX_EVENTS, false, &w)) {
+	case YN_SHAPE_OK:
+	case YN_SHAPE_DOCUMENTS:
+		return UPS_OK;
+	case YN_SHAPE_SYNTAX:
+		return w.nomem ? no_memory(pc) : fail_at(pc, w.line, w.col, "%s", w.msg);
+	case YN_SHAPE_DEEP:
+		return fail_at(pc, w.line, w.col, "nested more than %d levels "
+			       "deep (a scenario needs about 8)", MAX_NEST);
+	case YN_SHAPE_LARGE:
+		break;
 	}
-	yaml_parser_delete(&yp);
-	return rc;
+	return fail_at(pc, w.line, w.col, "too many YAML nodes (more than %d)",
+		       MAX_EVENTS);
 }
 
 /** What a document holds, handed to the walker of its root. */

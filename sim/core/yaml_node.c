@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,4 +123,126 @@ bool yn_number(const yaml_node_t *n, bool integer, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+unsigned yn_utf8_next(const unsigned char *s, size_t n, size_t *i)
+{
+	unsigned c = s[*i];
+	int more = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+	unsigned cp = more == 0 ? c : c & (0x3Fu >> more);
+	(*i)++;
+	for (int k = 0; k < more; k++) {
+		if (*i >= n || (s[*i] & 0xC0) != 0x80)
+			return 0xFFFD;
+		cp = (cp << 6) | (s[(*i)++] & 0x3Fu);
+	}
+	return cp;
+}
+
+bool yn_is_control(unsigned cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0);
+}
+
+size_t yn_first_control(const yaml_node_t *n)
+{
+	const unsigned char *s = n->data.scalar.value;
+	size_t len = n->data.scalar.length, chars = 0;
+	for (size_t i = 0; i < len;) {
+		chars++;
+		if (yn_is_control(yn_utf8_next(s, len, &i)))
+			return chars;
+	}
+	return 0;
+}
+
+size_t yn_bytes(const unsigned char *s, size_t n, unsigned char *out,
+		size_t cap, size_t *above)
+{
+	size_t o = 0, chars = 0;
+	*above = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned cp = yn_utf8_next(s, n, &i);
+		chars++;
+		if (cp > 0xFF) {
+			*above = chars;
+			return 0;
+		}
+		if (o < cap)
+			out[o] = (unsigned char)cp;
+		o++;
+	}
+	return o;
+}
+
+void yn_parser_problem(const yaml_parser_t *yp, const char *text, size_t len,
+		       int line_off, struct yn_problem *out)
+{
+	*out = (struct yn_problem){ (int)yp->problem_mark.line + 1,
+				    (int)yp->problem_mark.column + 1,
+				    yp->error == YAML_MEMORY_ERROR, "" };
+	if (yp->error == YAML_READER_ERROR) {
+		/* the reader knows only a byte offset */
+		out->line = out->col = 1;
+		for (size_t i = 0; i < yp->problem_offset && i < len; i++) {
+			out->col++;
+			if (text[i] == '\n') {
+				out->line++;
+				out->col = 1;
+			}
+		}
+	}
+	out->line += line_off;
+	const char *problem = yp->problem ? yp->problem : "malformed YAML";
+	if (yp->context)
+		snprintf(out->msg, sizeof out->msg,
+			 "YAML syntax error: %s (%s at %d:%d)", problem,
+			 yp->context, (int)yp->context_mark.line + 1 + line_off,
+			 (int)yp->context_mark.column + 1);
+	else
+		snprintf(out->msg, sizeof out->msg, "YAML syntax error: %s",
+			 problem);
+}
+
+enum yn_shape yn_check_shape(const char *text, size_t len, int max_nest,
+			     long max_events, bool one_document,
+			     struct yn_problem *where)
+{
+	yaml_parser_t yp;
+	*where = (struct yn_problem){ 0, 0, false, "" };
+	if (!yaml_parser_initialize(&yp)) {
+		where->nomem = true;
+		return YN_SHAPE_SYNTAX;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	enum yn_shape rc = YN_SHAPE_OK;
+	int depth = 0, docs = 0;
+	for (long n = 0; rc == YN_SHAPE_OK; n++) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&yp, &ev)) {
+			yn_parser_problem(&yp, text, len, 0, where);
+			rc = YN_SHAPE_SYNTAX;
+			break;
+		}
+		where->line = (int)ev.start_mark.line + 1;
+		where->col = (int)ev.start_mark.column + 1;
+		yaml_event_type_t type = ev.type;
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_SEQUENCE_START_EVENT ||
+		    type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (type == YAML_SEQUENCE_END_EVENT ||
+			 type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (one_document && type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
+			rc = YN_SHAPE_DOCUMENTS;
+		else if (depth > max_nest)
+			rc = YN_SHAPE_DEEP;
+		else if (n >= max_events)
+			rc = YN_SHAPE_LARGE;
+	}
+	yaml_parser_delete(&yp);
+	return rc;
 }

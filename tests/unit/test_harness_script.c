@@ -264,6 +264,10 @@ static const struct bad bad[] = {
 	  "3:31: one_of: empty list" },
 	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"\\u0100\"}]\n",
 	  "3:30: match: a character above U+00FF is not a byte" },
+	{ "cases:\n  - name: a\n    steps: [{send: Y, match: \"S\\0\"}]\n",
+	  "3:30: match: NUL is not allowed in a regular expression" },
+	{ "description: \"ab\\tc\"\ncases:\n  - name: a\n    steps: [{send: Y}]\n",
+	  "1:14: description: character 3 is a control character" },
 	{ "cases:\n  - name: a\n    timeout: soon\n    steps: [{send: Y}]\n",
 	  "3:14: timeout: expected a duration" },
 	{ "cases:\n  - name: a\n    steps:\n      - steps: [{send: Y}]\n        repeat: x\n",
@@ -318,6 +322,20 @@ static void test_limits(void **state)
 	assert_int_equal(parse(deep), UPS_EPARSE);
 	assert_non_null(strstr(diag.msg, "nested more than"));
 	free(deep);
+	/* 250000 list items: past the event bound, refused at its place */
+	char *many = malloc(600000);
+	assert_non_null(many);
+	o = (size_t)snprintf(many, 600000, "cases: [");
+	for (int i = 0; i < 250000; i++) {
+		many[o++] = 'a';
+		many[o++] = ',';
+	}
+	many[o++] = ']';
+	many[o] = '\0';
+	assert_int_equal(parse(many), UPS_EPARSE);
+	assert_string_equal(diag.msg, "too many YAML nodes (more than 200000)");
+	assert_int_equal(diag.line, 1);
+	free(many);
 	char *big = calloc(HRN_MAX_TEXT + 2, 1);
 	assert_non_null(big);
 	memset(big, '#', HRN_MAX_TEXT + 1);
