@@ -321,4 +321,12 @@ void prof_attach_measure_ups(struct ups_profile *p);
 enum ups_family prof_family_from_name(const char *s);
 const char *prof_family_name(enum ups_family f);
 
+/** A firmware revision as `b` gives it and NUT reads it: three runs of
+ *  letters and digits joined by dots ("477.15.W"). */
+bool prof_firmware_format(const char *s);
+
+/** A date as units send it: three groups of 1-4 digits joined by "/"
+ *  ("11/6/03", "03/15/01"). */
+bool prof_date_format(const char *s);
+
 #endif

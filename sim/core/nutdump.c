@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "upssim/cmdtab.h"
+#include "upssim/profile.h"
 
 /* ------------------------------------------------------------------ */
 /* Parsing                                                             */
@@ -366,47 +367,16 @@ static bool printable(const char *s, size_t max)
 	return true;
 }
 
-/* NUT-T's regex for `b`: ^[[:alnum:]]+\.[[:alnum:]]+\.[[:alnum:]]+$ */
+/* `b` as the profile takes it (31 characters at most) */
 static bool b_format(const char *s)
 {
-	int parts = 1, run = 0;
-	if (strlen(s) > 31)
-		return false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '.') {
-			if (!run)
-				return false;
-			parts++;
-			run = 0;
-		} else if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-			   (c >= 'a' && c <= 'z')) {
-			run++;
-		} else {
-			return false;
-		}
-	}
-	return parts == 3 && run > 0;
+	return strlen(s) <= 31 && prof_firmware_format(s);
 }
 
-/* three groups of 1-4 digits separated by "/", <= 8 characters */
+/* a date as the profile takes it, in the 8 characters of `x` */
 static bool date_format(const char *s)
 {
-	int groups = 0, run = 0;
-	if (strlen(s) > 8)
-		return false;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9') {
-			if (++run > 4)
-				return false;
-		} else if (*s == '/' && run > 0 && groups < 2) {
-			groups++;
-			run = 0;
-		} else {
-			return false;
-		}
-	}
-	return groups == 2 && run > 0;
+	return strlen(s) <= 8 && prof_date_format(s);
 }
 
 /* A plain decimal number (NUT passes the unit's digits on), in range. */

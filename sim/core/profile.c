@@ -134,7 +134,7 @@ enum {
 	S_NOLINE = 1u << 1,  /* no CR / LF */
 	S_NODOT = 1u << 2,   /* no '.' (field separator of the `a` reply) */
 	S_LEN3 = 1u << 3,    /* empty or exactly 3 characters */
-	S_DATE = 1u << 4,    /* empty or a date "d/d/d" (date_ok) */
+	S_DATE = 1u << 4,    /* empty or a date "d/d/d" (prof_date_format) */
 	S_BFMT = 1u << 5,    /* empty or SKU.FW.C (NUT's regex for `b`) */
 	S_NUL_OK = 1u << 8,  /* NUL bytes allowed (command byte lists) */
 	S_NUL_PAD = 1u << 9, /* NUL bytes allowed only at the end (padding) */
@@ -552,7 +552,7 @@ static void prof_defaults(struct ups_profile *p)
 /* ------------------------------------------------------------------ */
 /* Scalar fields                                                       */
 
-static bool b_format_ok(const char *s)
+bool prof_firmware_format(const char *s)
 {
 	/* NUT-T: ^[[:alnum:]]+\.[[:alnum:]]+\.[[:alnum:]]+$ */
 	int parts = 1, run = 0;
@@ -578,7 +578,7 @@ static bool b_format_ok(const char *s)
  * mm/dd/yy (facts §2.5), and a date typed by a host stays as typed
  * ("11/6/03", NUT-DDL Smart-UPS DP 8000 XL battery.date).
  */
-static bool date_ok(const char *s)
+bool prof_date_format(const char *s)
 {
 	int groups = 0, run = 0;
 	for (; *s; s++) {
@@ -633,11 +633,11 @@ static enum ups_rc str_field(struct doc *d, const struct field *f,
 	if ((f->flags & S_LEN3) && len != 0 && len != 3)
 		return fail(d, v, "%s: must be exactly 3 characters (or \"\" "
 			    "for none), got %zu", path, len);
-	if ((f->flags & S_DATE) && len != 0 && !date_ok(buf))
+	if ((f->flags & S_DATE) && len != 0 && !prof_date_format(buf))
 		return fail(d, v, "%s: expected a date of three groups of "
 			    "digits separated by \"/\" such as \"mm/dd/yy\" "
 			    "or \"11/6/03\"", path);
-	if ((f->flags & S_BFMT) && len != 0 && !b_format_ok(buf))
+	if ((f->flags & S_BFMT) && len != 0 && !prof_firmware_format(buf))
 		return fail(d, v, "%s: expected SKU.FIRMWARE.COUNTRY such as "
 			    "\"601.3.D\" (letters and digits in three parts)",
 			    path);
