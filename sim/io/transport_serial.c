@@ -6,6 +6,7 @@
  * says to use the plain-descriptor tty transport (transport_tty_open).
  * Also lists the ports libserialport sees.
  */
+#include "upssim/rc.h"
 #include "upssim/transport.h"
 
 #include <errno.h>
@@ -23,16 +24,6 @@ struct serial_transport {
 	struct sp_port *port;
 	int fd;
 };
-
-/* Printable copy of a path for messages: control bytes become '?'. */
-static const char *shown(const char *in, char *buf, size_t len)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < len; i++)
-		buf[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7F) ? '?' : in[i];
-	buf[i] = '\0';
-	return buf;
-}
 
 /* libserialport's last error text, or @p fallback. */
 static void sp_why(enum sp_return r, char *out, size_t len)
@@ -110,7 +101,7 @@ enum ups_rc transport_serial_open(const char *path, unsigned baud,
 	char sp[256], why[200];
 	struct stat s;
 	*out = NULL;
-	shown(path, sp, sizeof sp);
+	ups_escape(sp, sizeof sp, path);
 	if (stat(path, &s) < 0) {
 		snprintf(err, errlen, "%s: %s (--list-ports shows the serial "
 			 "ports libserialport sees)", sp, strerror(errno));

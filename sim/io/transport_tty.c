@@ -5,6 +5,7 @@
  * This file owns every termios call of the simulator.
  */
 #define _GNU_SOURCE /* posix_openpt, ptsname_r */
+#include "upssim/rc.h"
 #include "upssim/transport.h"
 
 #include <errno.h>
@@ -251,16 +252,6 @@ static int pty_host_events(struct transport *t, struct transport_hosts *h)
 	return h->opens;
 }
 
-/* Printable copy of a path for messages: control bytes become '?'. */
-static const char *shown(const char *in, char *buf, size_t len)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < len; i++)
-		buf[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7F) ? '?' : in[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 /* Make @p link point to @p target.  Only a link that points to a pty (left
  * by an earlier or another simulator) is replaced, atomically by rename;
  * anything else at the path is the user's and stays. */
@@ -272,31 +263,31 @@ static int make_link(const char *target, const char *link, char *err,
 	if (lstat(link, &st) < 0) {
 		if (errno == ENOENT && symlink(target, link) == 0)
 			return 0;
-		snprintf(err, errlen, "%s: symlink: %s", shown(link, a, sizeof a),
+		snprintf(err, errlen, "%s: symlink: %s", ups_escape(a, sizeof a, link),
 			 strerror(errno));
 		return -1;
 	}
 	if (!S_ISLNK(st.st_mode)) {
 		snprintf(err, errlen, "%s exists and is not a symlink: not replacing it",
-			 shown(link, a, sizeof a));
+			 ups_escape(a, sizeof a, link));
 		return -1;
 	}
 	if (!pty_link(link, old, sizeof old)) {
 		snprintf(err, errlen, "%s is a symlink to %s, not to a pty: "
-			 "not replacing it", shown(link, a, sizeof a),
-			 shown(old, b, sizeof b));
+			 "not replacing it", ups_escape(a, sizeof a, link),
+			 ups_escape(b, sizeof b, old));
 		return -1;
 	}
 	char tmp[sizeof old + 32];
 	int n = snprintf(tmp, sizeof tmp, "%s.upssim-%ld", link, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof tmp) {
-		snprintf(err, errlen, "%s: link path too long", shown(link, a, sizeof a));
+		snprintf(err, errlen, "%s: link path too long", ups_escape(a, sizeof a, link));
 		return -1;
 	}
 	unlink(tmp);
 	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
 		snprintf(err, errlen, "%s: cannot replace the link: %s",
-			 shown(link, a, sizeof a), strerror(errno));
+			 ups_escape(a, sizeof a, link), strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -396,7 +387,7 @@ enum ups_rc transport_tty_open(const char *path, unsigned baud,
 	tt->ino_fd = -1;
 	snprintf(tt->base.path, sizeof tt->base.path, "%s", path);
 	char shown_path[256];
-	shown(path, shown_path, sizeof shown_path);
+	ups_escape(shown_path, sizeof shown_path, path);
 	tt->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (tt->fd < 0) {
 		snprintf(err, errlen, "%s: %s", shown_path, strerror(errno));

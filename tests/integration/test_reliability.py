@@ -256,6 +256,15 @@ with tempfile.TemporaryDirectory() as d:
     c(os.path.islink(link) and os.readlink(link) == other,
       "the other symlink is left as it was")
     os.unlink(link)
+    # a control byte in the path reaches the message escaped
+    odd = os.path.join(d, "u\x1bps")
+    with open(odd, "w") as f:
+        f.write("keep me")
+    rc, out, err = run("--link", odd, timeout=10)
+    c.eq(rc, 4, "--link onto a regular file exits 4")
+    c("u\\x1Bps exists and is not a symlink" in err and "\x1b" not in err,
+      "the path's control byte is shown as \\x1B: %r" % err)
+    os.unlink(odd)
 
     # a stale link to a pty (a killed run) is replaced
     os.symlink("/dev/pts/999999", link)
