@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "upssim/readfile.h"
 #include "upssim/scenario.h"
 
 #ifndef UPSHARNESS_SUITE_DIR
@@ -312,52 +314,22 @@ static int parse_args(int argc, char **argv)
 
 /* ---- scripts ---- */
 
-static int read_file(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (n == cap) {
-			if (cap > HRN_MAX_TEXT) {
-				errno = EFBIG;
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		size_t k = fread(buf + n, 1, cap - n, f);
-		if (k == 0) {
-			bool err = ferror(f);
-			fclose(f);
-			if (err) {
-				free(buf);
-				return -1;
-			}
-			*text = buf;
-			*len = n;
-			return 0;
-		}
-		n += k;
-	}
-	int e = errno;
-	free(buf);
-	fclose(f);
-	errno = e ? e : ENOMEM;
-	return -1;
-}
-
 static int load_script(const char *path, struct hrn_script **out)
 {
 	char *text = NULL;
 	size_t len = 0;
-	if (read_file(path, &text, &len) < 0) {
-		fprintf(stderr, "upsharness: %s: %s\n", path, strerror(errno));
+	/* O_NONBLOCK: a FIFO given by mistake does not hang the start */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int e = fd < 0 ? errno : ups_read_fd(fd, HRN_MAX_TEXT, 0, &text, &len);
+	if (fd >= 0)
+		close(fd);
+	if (e == EFBIG) {
+		fprintf(stderr, "upsharness: %s: larger than %d bytes\n", path,
+			HRN_MAX_TEXT);
+		return HRN_EXIT_USAGE;
+	}
+	if (e) {
+		fprintf(stderr, "upsharness: %s: %s\n", path, strerror(e));
 		return HRN_EXIT_USAGE;
 	}
 	struct hrn_script *s = calloc(1, sizeof *s);

@@ -10,6 +10,7 @@
  * wrong with a file, never what is in it.
  */
 #include "upssim/profile.h"
+#include "upssim/readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,54 +100,23 @@ static enum ups_rc read_file(const char *path, char **text, size_t *len,
 		return UPS_ESYS;
 	}
 	/* st_size is a hint only: files under /proc say 0 */
-	size_t cap = (size_t)st.st_size < 4096 ? 4096 :
-		     (size_t)st.st_size < PROF_MAX_TEXT ?
-		     (size_t)st.st_size + 1 : PROF_MAX_TEXT + 1;
-	size_t n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		ups_diag_set(d, path, 0, 0, "out of memory");
-		return UPS_ENOMEM;
-	}
-	for (;;) {
-		if (n == cap) {
-			if (cap > PROF_MAX_TEXT)
-				break; /* one byte over the limit: too large */
-			size_t ncap = cap * 2 > PROF_MAX_TEXT + 1 ?
-				      PROF_MAX_TEXT + 1 : cap * 2;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				ups_diag_set(d, path, 0, 0, "out of memory");
-				return UPS_ENOMEM;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			ups_diag_set(d, path, 0, 0, "cannot read: %s",
-				     strerror(e));
-			errno = e;
-			return UPS_ESYS;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	char *buf;
+	size_t n;
+	int e = ups_read_fd(fd, PROF_MAX_TEXT, (size_t)st.st_size, &buf, &n);
 	close(fd);
-	if (n > PROF_MAX_TEXT) {
-		free(buf);
+	if (e == EFBIG) {
 		ups_diag_set(d, path, 0, 0, "profile is too large (more than "
 			     "%d bytes)", PROF_MAX_TEXT);
 		return UPS_EPARSE;
+	}
+	if (e == ENOMEM) {
+		ups_diag_set(d, path, 0, 0, "out of memory");
+		return UPS_ENOMEM;
+	}
+	if (e) {
+		ups_diag_set(d, path, 0, 0, "cannot read: %s", strerror(e));
+		errno = e;
+		return UPS_ESYS;
 	}
 	*text = buf;
 	*len = n;

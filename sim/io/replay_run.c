@@ -5,6 +5,8 @@
  */
 #include "upssim/replay_run.h"
 
+#include "upssim/readfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,54 +38,30 @@ enum ups_rc replay_load_file(const char *path, enum replay_mode mode,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int err = fd < 0 ? errno : EINVAL;
+		int e = fd < 0 ? errno : EINVAL;
 		if (fd >= 0)
 			close(fd);
 		ups_diag_set(d, path, 0, 0, "cannot read the trace: %s",
-			     err == EINVAL ? "not a regular file" : strerror(err));
-		return err == ENOENT ? UPS_ENOTFOUND : UPS_ESYS;
+			     e == EINVAL ? "not a regular file" : strerror(e));
+		return e == ENOENT ? UPS_ENOTFOUND : UPS_ESYS;
 	}
-	if ((unsigned long long)st.st_size > TRACE_FILE_MAX) {
-		close(fd);
+	char *text;
+	size_t len;
+	int err = ups_read_fd(fd, TRACE_FILE_MAX, (size_t)st.st_size, &text,
+			      &len);
+	close(fd);
+	if (err == ENOMEM)
+		return UPS_ENOMEM;
+	if (err == EFBIG) {
 		ups_diag_set(d, path, 0, 0, "the trace is larger than %u MiB",
 			     TRACE_FILE_MAX >> 20);
 		return UPS_EPARSE;
 	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *text = malloc(cap);
-	if (!text) {
-		close(fd);
-		return UPS_ENOMEM;
+	if (err) {
+		ups_diag_set(d, path, 0, 0, "cannot read the trace: %s",
+			     strerror(err));
+		return UPS_ESYS;
 	}
-	for (;;) {
-		if (len == cap) { /* it grew while we read: stop at the limit */
-			if (cap > TRACE_FILE_MAX)
-				break;
-			char *n = realloc(text, cap * 2);
-			if (!n) {
-				free(text);
-				close(fd);
-				return UPS_ENOMEM;
-			}
-			text = n;
-			cap *= 2;
-		}
-		ssize_t k = read(fd, text + len, cap - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int err = errno;
-			free(text);
-			close(fd);
-			ups_diag_set(d, path, 0, 0, "cannot read the trace: %s",
-				     strerror(err));
-			return UPS_ESYS;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	close(fd);
 	struct replay *rp = replay_new(mode, cc);
 	enum ups_rc rc = rp ? replay_add_trace(rp, path, text, len, d) : UPS_ENOMEM;
 	free(text);

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE /* O_DIRECTORY, O_CLOEXEC */
 #include "upssim/statefile.h"
 
+#include "upssim/readfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -86,35 +88,22 @@ enum ups_rc statefile_read(const char *path, size_t max, char **text,
 			     "state file");
 		return UPS_EPARSE;
 	}
-	char *buf = malloc(max + 2);
-	if (!buf) {
-		close(fd);
-		return UPS_ENOMEM;
-	}
-	size_t n = 0;
-	for (;;) {
-		ssize_t k = read(fd, buf + n, max + 1 - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			ups_diag_set(d, path, 0, 0, "cannot read: %s", strerror(e));
-			errno = e;
-			return UPS_ESYS;
-		}
-		if (k == 0 || (n += (size_t)k) > max)
-			break;
-	}
+	char *buf;
+	size_t n;
+	int e = ups_read_fd(fd, max, (size_t)st.st_size, &buf, &n);
 	close(fd);
-	if (n > max) {
-		free(buf);
+	if (e == ENOMEM)
+		return UPS_ENOMEM;
+	if (e == EFBIG) {
 		ups_diag_set(d, path, 0, 0, "larger than %zu bytes: not an "
 			     "upssim state file", max);
 		return UPS_EPARSE;
 	}
-	buf[n] = '\0';
+	if (e) {
+		ups_diag_set(d, path, 0, 0, "cannot read: %s", strerror(e));
+		errno = e;
+		return UPS_ESYS;
+	}
 	*text = buf;
 	*len = n;
 	return UPS_OK;

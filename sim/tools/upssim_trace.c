@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "upssim/cmdtab.h"
+#include "upssim/readfile.h"
 #include "upssim/replay.h"
 #include "upssim/trace.h"
 #include "upssim/trace_import.h"
@@ -63,48 +64,15 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		if (n == cap) {
-			if (cap >= FILE_MAX) {
-				snprintf(err, errlen, "%s: larger than %u MiB", path,
-					 FILE_MAX >> 20);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t k = read(fd, buf + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (!k)
-			break;
-		n += (size_t)k;
-	}
+	char *buf;
+	int e = ups_read_fd(fd, FILE_MAX, 0, &buf, len);
 	if (fd)
 		close(fd);
-	if (!buf) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
+	if (e == EFBIG)
+		snprintf(err, errlen, "%s: larger than %u MiB", path,
+			 FILE_MAX >> 20);
+	else if (e)
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 	return buf;
 }
 
