@@ -42,7 +42,6 @@ struct engine {
 	FILE *trace2;       /* --trace FILE (engine_set_trace_file) */
 	uint8_t start[64];  /* what engine_new sent (the power-on alert), for */
 	size_t nstart;      /* a trace file attached after it */
-	bool start_dropped; /* ... dropped: no host had the pty open */
 	uint64_t start_t;
 	struct lint *lint;  /* engine_lint(): the host lint, or NULL */
 	const char *lost;   /* why the transport is gone, NULL while fine */
@@ -519,7 +518,6 @@ struct engine *engine_new(struct evl *l, struct transport *t, struct ups *u,
 	if (e->nstart)
 		memcpy(e->start, e->out.data, e->nstart);
 	e->start_t = evl_now(l);
-	e->start_dropped = e->can_tell && e->attached == 0;
 	mark(e, 0);
 	flush_out(e);
 	rearm(e);
@@ -651,7 +649,9 @@ void engine_set_trace_file(struct engine *e, FILE *f, const char *header)
 	size_t len = trace_format_note(buf, sizeof buf, e->start_t, header);
 	fwrite(buf, 1, len < sizeof buf ? len : sizeof buf - 1, f);
 	/* the same lines as -v from the start: what engine_new sent */
-	if (e->nstart && e->start_dropped) {
+	/* engine_new has not looked for hosts yet: where it can tell, it
+	 * dropped them (flush_out, no host attached) */
+	if (e->nstart && e->can_tell) {
 		char text[64];
 		snprintf(text, sizeof text, "dropped %zu", e->nstart);
 		len = trace_format_note(buf, sizeof buf, e->start_t, text);
