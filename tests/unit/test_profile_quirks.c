@@ -53,25 +53,7 @@ static void expect_n(struct fx *f, const char *cmd, const char *want, size_t n)
 /* ------------------------------------------------------------------ */
 /* Loader: profiles given as text                                       */
 
-static struct ups_profile prof;
-static struct ups_diag diag;
-
-static enum ups_rc parse(const char *text)
-{
-	memset(&diag, 0, sizeof diag);
-	return prof_parse("t", "t.yaml", text, strlen(text), &prof, &diag);
-}
-
-static void assert_parses(const char *text)
-{
-	enum ups_rc rc = parse(text);
-	if (rc != UPS_OK) {
-		char buf[600];
-		print_error("unexpected: %s\n", ups_diag_format(&diag, buf,
-								  sizeof buf));
-	}
-	assert_int_equal(rc, UPS_OK);
-}
+#include "prof_text.h"
 
 /* The document fails at line:col with a message containing @p msg. */
 static void assert_fails(const char *text, int line, int col, const char *msg)
