@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,20 +179,15 @@ static bool answered(const struct clone *c, uint8_t b)
 	return r->asked && !r->silent && !r->na && r->n > 0;
 }
 
-/* YAML double-quoted string of @p n bytes */
+/* YAML double-quoted string of @p n bytes: the trace's quoting (\r \n
+ * \" \\ \xNN) is YAML's too */
 static void yq(FILE *f, const uint8_t *p, size_t n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t x = p[i];
-		if (x == '"' || x == '\\')
-			fprintf(f, "\\%c", x);
-		else if (x < 0x20 || x >= 0x7F)
-			fprintf(f, "\\x%02X", x);
-		else
-			fputc(x, f);
-	}
-	fputc('"', f);
+	char buf[4 * CL_MAX + 3];
+	if (n > CL_MAX)
+		n = CL_MAX; /* replies are kept to CL_MAX bytes */
+	trace_escape(p, n, buf, sizeof buf);
+	fputs(buf, f);
 }
 
 static void yr(FILE *f, const struct clone *c, uint8_t b)
@@ -330,6 +327,46 @@ static const struct uls_list *uls_find(uint8_t cmd, uint8_t loc, unsigned fam,
 	}
 	return NULL;
 }
+
+/* One "key: value" of a flow mapping, after *@p sep (", " from then on). */
+__attribute__((format(printf, 4, 5)))
+static void flow_kv(FILE *f, const char **sep, const char *key,
+		    const char *fmt, ...)
+{
+	fprintf(f, "%s%s: ", *sep, key);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	*sep = ", ";
+}
+
+/* A reading the unit answers with a number, kept as a start value. */
+struct reading {
+	uint8_t cmd;
+	const char *key;
+	bool whole; /* written as an integer ("024" -> 24) */
+};
+
+/* flow_kv() for each reading of @p list the unit answered. */
+static void readings(FILE *f, struct clone *c, const char **sep,
+		     const struct reading *list, size_t n)
+{
+	char num[64];
+	for (size_t i = 0; i < n; i++) {
+		if (!number(c, list[i].cmd, num, sizeof num))
+			continue;
+		if (list[i].whole)
+			flow_kv(f, sep, list[i].key, "%d", atoi(num));
+		else
+			flow_kv(f, sep, list[i].key, "%s", num);
+	}
+}
+#define READINGS(f, c, sep, ...)                                             \
+	do {                                                                 \
+		static const struct reading r_[] = { __VA_ARGS__ };          \
+		readings((f), (c), (sep), r_, sizeof r_ / sizeof r_[0]);     \
+	} while (0)
 
 static void write_profile(struct clone *c, FILE *f)
 {
@@ -601,33 +638,16 @@ static void write_profile(struct clone *c, FILE *f)
 	/* readings as start values */
 	fputs("electrical: {", f);
 	const char *sep = " ";
-	if (number(c, 'L', num, sizeof num)) {
-		fprintf(f, "%sline_voltage: %s", sep, num);
-		sep = ", ";
-	} else {
-		fprintf(f, "%sline_voltage: %d", sep, nominal);
-		sep = ", ";
-	}
-	if (number(c, 'M', num, sizeof num)) {
-		fprintf(f, "%sline_max: %s", sep, num);
-		sep = ", ";
-	}
-	if (number(c, 'N', num, sizeof num)) {
-		fprintf(f, "%sline_min: %s", sep, num);
-		sep = ", ";
-	}
-	if (fr[0]) {
-		fprintf(f, "%sline_frequency: %s", sep, fr);
-		sep = ", ";
-	}
-	if (number(c, 'P', num, sizeof num)) {
-		fprintf(f, "%sload: %s", sep, num);
-		sep = ", ";
-	}
-	if (number(c, 'C', num, sizeof num)) {
-		fprintf(f, "%stemperature: %s", sep, num);
-		sep = ", ";
-	}
+	if (number(c, 'L', num, sizeof num))
+		flow_kv(f, &sep, "line_voltage", "%s", num);
+	else
+		flow_kv(f, &sep, "line_voltage", "%d", nominal);
+	READINGS(f, c, &sep, { 'M', "line_max", false },
+		 { 'N', "line_min", false });
+	if (fr[0])
+		flow_kv(f, &sep, "line_frequency", "%s", fr);
+	READINGS(f, c, &sep, { 'P', "load", false },
+		 { 'C', "temperature", false });
 	{
 		/* the rating no query gives, back from the output current:
 		 * VA = I * O / load (what the unit's `/` is computed from) */
@@ -635,10 +655,8 @@ static void write_profile(struct clone *c, FILE *f)
 		if (number(c, '/', amps, sizeof amps) && number(c, 'O', ov, sizeof ov) &&
 		    number(c, 'P', lp, sizeof lp) && atof(lp) > 0.5 && atof(amps) > 0) {
 			double va = atof(amps) * atof(ov) * 100.0 / atof(lp);
-			if (va > 0 && va < 1e6) {
-				fprintf(f, "%srated_va: %.0f", sep, va);
-				sep = ", ";
-			}
+			if (va > 0 && va < 1e6)
+				flow_kv(f, &sep, "rated_va", "%.0f", va);
 		}
 	}
 	{
@@ -651,49 +669,26 @@ static void write_profile(struct clone *c, FILE *f)
 			qv[2] = '\0';
 			unsigned long q = strtoul(qv, NULL, 16);
 			double d = atof(ov) - atof(lv);
-			if ((q & 0x08) && !(q & 0x06) && (d > 0.5 || d < -0.5)) {
-				fprintf(f, "%sdouble_conversion: true", sep);
-				sep = ", ";
-			}
+			if ((q & 0x08) && !(q & 0x06) && (d > 0.5 || d < -0.5))
+				flow_kv(f, &sep, "double_conversion", "true");
 		}
 	}
 	if (answered(c, 'G') && c->r['G'].n == 1 && strchr("RHLTOS", c->r['G'].b[0]))
-		fprintf(f, "%stransfer_cause: %c", sep, c->r['G'].b[0]);
+		flow_kv(f, &sep, "transfer_cause", "%c", c->r['G'].b[0]);
 	fputs(" }\n", f);
 	fputs("battery: {", f);
 	sep = " ";
-	if (number(c, 'g', num, sizeof num)) {
-		fprintf(f, "%snominal_voltage: %d", sep, atoi(num));
-		sep = ", ";
-	}
-	if (number(c, 'B', num, sizeof num)) {
-		fprintf(f, "%svoltage: %s", sep, num);
-		sep = ", ";
-	}
-	if (number(c, 'f', num, sizeof num)) {
-		fprintf(f, "%scharge: %s", sep, num);
-		sep = ", ";
-	}
-	if (number(c, '>', num, sizeof num)) {
-		fprintf(f, "%spacks: %d", sep, atoi(num));
-		sep = ", ";
-	}
-	if (number(c, '<', num, sizeof num))
-		fprintf(f, "%sbad_packs: %d", sep, atoi(num));
+	READINGS(f, c, &sep, { 'g', "nominal_voltage", true },
+		 { 'B', "voltage", false }, { 'f', "charge", false },
+		 { '>', "packs", true }, { '<', "bad_packs", true });
 	fputs(" }\n", f);
 	if (measure) {
 		fputs("accessory: {", f);
 		sep = " ";
-		if (number(c, 't', num, sizeof num)) {
-			fprintf(f, "%sambient: %s", sep, num);
-			sep = ", ";
-		}
-		if (number(c, 'h', num, sizeof num)) {
-			fprintf(f, "%shumidity: %s", sep, num);
-			sep = ", ";
-		}
+		READINGS(f, c, &sep, { 't', "ambient", false },
+			 { 'h', "humidity", false });
 		if (answered(c, 'v') && c->r['v'].n == 3) {
-			fprintf(f, "%sfirmware: ", sep);
+			flow_kv(f, &sep, "firmware", "%s", "");
 			yr(f, c, 'v');
 		}
 		fputs(" }\n", f);
