@@ -330,6 +330,23 @@ static void sbf(struct sb *s, const char *fmt, ...)
 	}
 }
 
+/* One byte inside a YAML double-quoted string that the harness reads as
+ * bytes or as a regular expression: both take a backslash as an escape of
+ * their own (a literal one is `\\` to them, so `\\\\` in YAML); control
+ * bytes and bytes above 0x7E as YAML's \xNN (a code point <= U+00FF: one
+ * byte). */
+static void yaml_byte(struct sb *s, uint8_t b)
+{
+	if (b == '\\')
+		sbf(s, "\\\\\\\\");
+	else if (b == '"')
+		sbf(s, "\\\"");
+	else if (b < 0x20 || b > 0x7E)
+		sbf(s, "\\x%02X", b);
+	else
+		sbf(s, "%c", b);
+}
+
 /* Bytes as a YAML double-quoted string holding the harness's byte notation
  * (docs/harness.md "Bytes"): `^` is written `^^`, `${` `$${`, control bytes
  * and bytes above 0x7E as YAML's \xNN (a code point <= U+00FF: one byte). */
@@ -342,14 +359,8 @@ static void yaml_bytes(struct sb *s, const uint8_t *p, size_t n)
 			sbf(s, "^^");
 		else if (b == '$' && i + 1 < n && p[i + 1] == '{')
 			sbf(s, "$$"); /* "$${" is a literal "${" */
-		else if (b == '\\')
-			sbf(s, "\\\\\\\\");
-		else if (b == '"')
-			sbf(s, "\\\"");
-		else if (b < 0x20 || b > 0x7E)
-			sbf(s, "\\x%02X", b);
 		else
-			sbf(s, "%c", b);
+			yaml_byte(s, b);
 	}
 	sbf(s, "\"");
 }
@@ -371,14 +382,8 @@ static void yaml_shape(struct sb *s, const uint8_t *p, size_t n)
 			sbf(s, "[0-9]");
 		else if (strchr(".[]()*+?{}|^$", b))
 			sbf(s, "\\\\%c", b);
-		else if (b == '\\')
-			sbf(s, "\\\\\\\\");
-		else if (b == '"')
-			sbf(s, "\\\"");
-		else if (b < 0x20 || b > 0x7E)
-			sbf(s, "\\x%02X", b);
 		else
-			sbf(s, "%c", b);
+			yaml_byte(s, b);
 	}
 	sbf(s, "\"");
 }
