@@ -54,6 +54,9 @@ typedef int64_t (*evl_timer_fn)(struct evl *l, long long id, void *arg);
 struct evl *evl_new(const struct evl_clock *clock);
 void evl_free(struct evl *l);
 uint64_t evl_now(const struct evl *l);
+/** Model milliseconds from now until model time @p at (0 if it has come):
+ *  the delay of a timer for an absolute deadline. */
+int64_t evl_until(const struct evl *l, uint64_t at);
 /** Wall time in ms (see struct evl_clock). */
 uint64_t evl_wall(const struct evl *l);
 

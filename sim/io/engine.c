@@ -344,9 +344,7 @@ static void rearm(struct engine *e)
 	e->timer_at = next;
 	if (next == UPS_NEVER)
 		return;
-	uint64_t now = evl_now(e->l);
-	e->timer = evl_add_timer(e->l, next > now ? (int64_t)(next - now) : 0,
-				 on_timer, e);
+	e->timer = evl_add_timer(e->l, evl_until(e->l, next), on_timer, e);
 	if (e->timer < 0)
 		e->timer = 0;
 }
@@ -367,12 +365,11 @@ static int64_t on_timer(struct evl *l, long long id, void *arg)
 	e->timer = 0; /* this timer ends; rearm makes the next one */
 	e->timer_at = UPS_NEVER;
 	uint64_t next = ups_next_deadline(e->u);
-	uint64_t now = evl_now(l);
 	if (next == UPS_NEVER)
 		return EVL_NOMORE;
 	e->timer = id;
 	e->timer_at = next;
-	return next > now ? (int64_t)(next - now) : 0;
+	return evl_until(l, next);
 }
 
 /* Feed @p n host bytes to the unit in small pieces, bounding the output

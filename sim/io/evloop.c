@@ -165,6 +165,12 @@ uint64_t evl_now(const struct evl *l)
 	return l->clock.now_ms(l->clock.ctx);
 }
 
+int64_t evl_until(const struct evl *l, uint64_t at)
+{
+	uint64_t now = evl_now(l);
+	return at > now ? (int64_t)(at - now) : 0;
+}
+
 uint64_t evl_wall(const struct evl *l)
 {
 	if (l->clock.wall_ms)

@@ -81,8 +81,7 @@ static void arm(struct replay_run *rr)
 	const struct replay_alert *a = replay_alerts(rr->rp, &n);
 	if (rr->next >= n)
 		return;
-	uint64_t at = rr->t0 + a[rr->next].t_ms, now = evl_now(rr->l);
-	rr->timer = evl_add_timer(rr->l, at > now ? (int64_t)(at - now) : 0,
+	rr->timer = evl_add_timer(rr->l, evl_until(rr->l, rr->t0 + a[rr->next].t_ms),
 				  on_alert, rr);
 	if (rr->timer < 0)
 		rr->timer = 0;
@@ -102,9 +101,8 @@ static int64_t on_alert(struct evl *l, long long id, void *arg)
 	rr->timer = 0;
 	if (rr->next >= n)
 		return EVL_NOMORE;
-	uint64_t at = rr->t0 + a[rr->next].t_ms;
 	rr->timer = id;
-	return at > now ? (int64_t)(at - now) : 0;
+	return evl_until(l, rr->t0 + a[rr->next].t_ms);
 }
 
 static bool hook(void *ctx, const struct codec_event *ev, uint64_t now,
