@@ -459,6 +459,30 @@ static const struct evkey *find_ev(const yaml_node_t *k)
 	return NULL;
 }
 
+/*
+ * Key @p k of a timeline entry (@p hint H_ENTRY) or a control line
+ * (H_LINE) names its event: *@p ek, which must not be set yet (one event
+ * each).  Other keys are unknown (@p words are the allowed ones).
+ */
+static enum ups_rc one_event(const struct pc *pc, const yaml_node_t *k,
+			     const struct evkey **ek, const char *const *words,
+			     enum hint hint)
+{
+	const struct evkey *x = find_ev(k);
+	if (!x)
+		return unknown_key(pc, k, "", words, hint);
+	if (*ek == x)
+		return fail(pc, k, "%s: duplicate key", x->key);
+	if (*ek)
+		return hint == H_LINE ?
+		       fail(pc, k, "two events in one line (%s and %s); send "
+			    "each on its own line", (*ek)->key, x->key) :
+		       fail(pc, k, "two events in one entry (%s and %s); give "
+			    "each its own entry", (*ek)->key, x->key);
+	*ek = x;
+	return UPS_OK;
+}
+
 static enum ups_rc fault_name(const struct pc *pc, const yaml_node_t *v,
 			      const char *path, enum ups_fault *f)
 {
@@ -1197,17 +1221,8 @@ static enum ups_rc walk_entry(const struct pc *pc, const yaml_node_t *e,
 			*slot = v;
 			continue;
 		}
-		const struct evkey *x = find_ev(k);
-		if (!x)
-			return unknown_key(pc, k, "", entry_words, H_ENTRY);
-		if (ek == x)
-			return fail(pc, k, "%s: duplicate key", x->key);
-		if (ek)
-			return fail(pc, k,
-				    "two events in one entry (%s and %s); "
-				    "give each its own entry",
-				    ek->key, x->key);
-		ek = x;
+		if ((rc = one_event(pc, k, &ek, entry_words, H_ENTRY)))
+			return rc;
 		evk = k;
 		evv = v;
 	}
@@ -1551,17 +1566,8 @@ static enum ups_rc walk_line(const struct pc *pc, const yaml_node_t *root,
 			return fail(pc, k, "%s: not allowed in a control line "
 				    "(its event applies at once)",
 				    k->data.scalar.value);
-		const struct evkey *x = find_ev(k);
-		if (!x)
-			return unknown_key(pc, k, "", line_words, H_LINE);
-		if (ek == x)
-			return fail(pc, k, "%s: duplicate key", x->key);
-		if (ek)
-			return fail(pc, k,
-				    "two events in one line (%s and %s); "
-				    "send each on its own line",
-				    ek->key, x->key);
-		ek = x;
+		if ((rc = one_event(pc, k, &ek, line_words, H_LINE)))
+			return rc;
 		evv = v;
 	}
 	if (!ek)
