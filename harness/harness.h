@@ -49,6 +49,9 @@ struct hrn_policy hrn_target_policy(const struct hrn_target *tg,
 int hrn_target_open(struct hrn_target *tg, char *err, size_t errlen);
 /** Close the transport and end the simulator (by pid) if we started one. */
 void hrn_target_close(struct hrn_target *tg);
+/** The directory of the running upsharness (from /proc/self/exe) into
+ *  @p out; false (and "") if it cannot be told. */
+bool hrn_self_dir(char *out, size_t cap);
 
 /** What detection found (docs/harness.md "Requires"). */
 struct hrn_detect {

@@ -358,16 +358,9 @@ static int find_suite(char ***paths, int *n)
 	const char *env = getenv("UPSHARNESS_SUITE");
 	char self_dir[PATH_MAX + 64] = "";
 	char exe[PATH_MAX];
-	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (k > 0) {
-		exe[k] = '\0';
-		char *sl = strrchr(exe, '/');
-		if (sl) {
-			*sl = '\0';
-			snprintf(self_dir, sizeof self_dir,
-				 "%s/../share/upssim/scenarios/conformance", exe);
-		}
-	}
+	if (hrn_self_dir(exe, sizeof exe))
+		snprintf(self_dir, sizeof self_dir,
+			 "%s/../share/upssim/scenarios/conformance", exe);
 	const char *dirs[] = { cli.suite_dir, env, self_dir, UPSHARNESS_SUITE_DIR,
 			       UPSHARNESS_SOURCE_SUITE };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {

@@ -45,6 +45,27 @@ struct hrn_policy hrn_target_policy(const struct hrn_target *tg,
 	return p;
 }
 
+bool hrn_self_dir(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (cap)
+		out[0] = '\0';
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (snprintf(out, cap, "%s", self) >= (int)cap) {
+		if (cap)
+			out[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
 /** The upssim binary: $UPSSIM_BIN, else next to this executable. */
 static void sim_binary(char *out, size_t cap)
 {
@@ -54,17 +75,10 @@ static void sim_binary(char *out, size_t cap)
 		return;
 	}
 	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if (snprintf(out, cap, "%s/upssim", self) < (int)cap &&
-			    access(out, X_OK) == 0)
-				return;
-		}
-	}
+	if (hrn_self_dir(self, sizeof self) &&
+	    snprintf(out, cap, "%s/upssim", self) < (int)cap &&
+	    access(out, X_OK) == 0)
+		return;
 	snprintf(out, cap, "upssim"); /* $PATH */
 }
 
